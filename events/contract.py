@@ -1,0 +1,150 @@
+"""The uecflow event contract, version 1: what trusts send, exactly as they must send it.
+
+Every event is one JSON object. Unknown fields are rejected so that no patient identifier can
+slip in; integers and booleans are strict (`true` is not 1, `"5"` is not 5); timestamps must be
+RFC 3339 with an explicit offset. Site membership in the registry is checked by `EventParser`,
+since the registry is deployment data and the models are not.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+CONTRACT_VERSION = 1
+
+_RFC3339 = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})", re.ASCII
+)
+
+NonNegativeInt = Annotated[int, Field(ge=0, strict=True)]
+PseudonymisedId = Annotated[
+    str,
+    Field(
+        min_length=1,
+        description="A pseudonymised identifier: never an NHS number, MRN or name.",
+    ),
+]
+
+
+class EventBase(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    event_id: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=128,
+            description="Unique per event; an id already seen is a duplicate and is ignored.",
+        ),
+    ]
+    occurred_at: Annotated[
+        AwareDatetime,
+        Field(
+            # Lax only after the RFC 3339 check below: strict mode would refuse the string.
+            strict=False,
+            description="When it happened: RFC 3339 with an explicit UTC offset or Z.",
+            json_schema_extra={"pattern": _RFC3339.pattern},
+        ),
+    ]
+    site: Annotated[str, Field(description="ODS site code from the site registry.")]
+
+    @field_validator("occurred_at", mode="before")
+    @classmethod
+    def _rfc3339_only(cls, value: Any) -> Any:
+        # pydantic alone would also take "1700000000", "+0100" offsets or minutes-only times.
+        if not isinstance(value, str) or not _RFC3339.fullmatch(value):
+            raise ValueError(
+                "must be an RFC 3339 timestamp with an offset, e.g. 2025-01-31T08:00:00Z"
+            )
+        return value
+
+
+class AeArrival(EventBase):
+    """A patient arrived at the emergency department."""
+
+    event_type: Literal["ae.arrival"]
+    attendance_id: PseudonymisedId
+    department_type: Annotated[int, Field(ge=1, le=3, strict=True)] = 1
+    arrival_mode: Literal["ambulance", "walk_in", "other"] = "walk_in"
+    mental_health: Annotated[bool, Field(strict=True)] = False
+
+
+class AeDecisionToAdmit(EventBase):
+    """A decision to admit the patient was made."""
+
+    event_type: Literal["ae.decision_to_admit"]
+    attendance_id: PseudonymisedId
+
+
+class AeDeparture(EventBase):
+    """The patient left the department: admitted, discharged, transferred or otherwise."""
+
+    event_type: Literal["ae.departure"]
+    attendance_id: PseudonymisedId
+    outcome: Literal["admitted", "discharged", "transferred", "left_before_treatment", "other"]
+
+
+class WardState(EventBase):
+    """A ward's bed state; it replaces the ward's previous snapshot."""
+
+    event_type: Literal["beds.ward_state"]
+    ward: Annotated[str, Field(min_length=1)]
+    ward_type: Literal[
+        "adult_ga", "paediatric_ga", "adult_critical_care", "maternity", "mental_health", "other"
+    ]
+    beds_open_core: NonNegativeInt
+    beds_open_escalation: NonNegativeInt = 0
+    beds_occupied: NonNegativeInt = Field(
+        description="May exceed beds open: occupied unfunded beds count."
+    )
+    nctr: NonNegativeInt = Field(
+        default=0,
+        description="Patients who no longer meet the criteria to reside (medically fit).",
+    )
+
+    @field_validator("nctr")
+    @classmethod
+    def _nctr_within_occupied(cls, value: int, info: Any) -> int:
+        occupied = info.data.get("beds_occupied")
+        if occupied is not None and value > occupied:
+            raise ValueError("must not exceed beds_occupied")
+        return value
+
+
+class AmbulanceArrival(EventBase):
+    """An ambulance arrived at the hospital with a patient."""
+
+    event_type: Literal["ambulance.arrival"]
+    handover_id: PseudonymisedId
+
+
+class AmbulanceHandover(EventBase):
+    """Clinical handover of the patient from the ambulance crew is complete."""
+
+    event_type: Literal["ambulance.handover"]
+    handover_id: PseudonymisedId
+
+
+AttendanceEvent = AeArrival | AeDecisionToAdmit | AeDeparture
+AmbulanceEvent = AmbulanceArrival | AmbulanceHandover
+Event = (
+    AeArrival | AeDecisionToAdmit | AeDeparture | WardState | AmbulanceArrival | AmbulanceHandover
+)
+EVENT_TYPES: tuple[type[EventBase], ...] = (
+    AeArrival,
+    AeDecisionToAdmit,
+    AeDeparture,
+    WardState,
+    AmbulanceArrival,
+    AmbulanceHandover,
+)
+DiscriminatedEvent = Annotated[Event, Field(discriminator="event_type")]
+
+
+def rfc3339(moment: datetime) -> str:
+    """Render an aware instant the way the contract wants it: UTC with `Z`."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")

@@ -1,0 +1,1 @@
+"""Trust-side code: what produces contract events (the sample generator for now)."""

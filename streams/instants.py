@@ -1,0 +1,56 @@
+"""Instants as integer microseconds since the Unix epoch, and the Europe/London calendar.
+
+Integers keep "exactly four hours" exact; floats would not.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+LONDON = ZoneInfo("Europe/London")
+MICROSECOND = timedelta(microseconds=1)
+MINUTE = 60_000_000
+HOUR = 60 * MINUTE
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+Instant = int
+
+
+def to_instant(moment: datetime) -> Instant:
+    if moment.tzinfo is None:
+        raise ValueError("an instant needs a UTC offset")
+    return (moment - _EPOCH) // MICROSECOND
+
+
+def to_datetime(instant: Instant) -> datetime:
+    return _EPOCH + timedelta(microseconds=instant)
+
+
+def london_day(instant: Instant) -> date:
+    """The London calendar day containing the instant (DST-correct)."""
+    return _london_day_of_hour(instant // HOUR)
+
+
+@lru_cache(maxsize=1 << 16)
+def _london_day_of_hour(utc_hour: int) -> date:
+    # London's offset changes only on whole UTC hours, so a UTC hour lies within one London day.
+    return datetime.fromtimestamp(utc_hour * 3600, LONDON).date()
+
+
+def london_midnight(day: date) -> Instant:
+    """The first instant of a London calendar day (midnight never falls in a DST gap there)."""
+    return to_instant(datetime.combine(day, time(), LONDON))
+
+
+def same_month(a: date, b: date) -> bool:
+    return a.year == b.year and a.month == b.month
+
+
+def max_or_none(a: Instant | None, b: Instant | None) -> Instant | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return max(a, b)
