@@ -8,17 +8,30 @@ since the registry is deployment data and the models are not.
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, GetPydanticSchema, field_validator
+from pydantic_core import core_schema
 
 CONTRACT_VERSION = 1
 
-_RFC3339 = re.compile(
-    r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})", re.ASCII
-)
+RFC3339_PATTERN = r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$"
+
+# The pattern first, then the datetime parser, both inside pydantic-core: pydantic alone would
+# also take "1700000000", "+0100" offsets or minutes-only times, and a Python validator would
+# cost a third of the parse time.
+Rfc3339Instant = Annotated[
+    AwareDatetime,
+    GetPydanticSchema(
+        lambda _source, _handler: core_schema.chain_schema(
+            [
+                core_schema.str_schema(pattern=RFC3339_PATTERN, strict=True),
+                core_schema.datetime_schema(tz_constraint="aware", strict=False),
+            ]
+        )
+    ),
+]
 
 NonNegativeInt = Annotated[int, Field(ge=0, strict=True)]
 PseudonymisedId = Annotated[
@@ -42,25 +55,13 @@ class EventBase(BaseModel):
         ),
     ]
     occurred_at: Annotated[
-        AwareDatetime,
+        Rfc3339Instant,
         Field(
-            # Lax only after the RFC 3339 check below: strict mode would refuse the string.
-            strict=False,
             description="When it happened: RFC 3339 with an explicit UTC offset or Z.",
-            json_schema_extra={"pattern": _RFC3339.pattern},
+            json_schema_extra={"format": "date-time"},
         ),
     ]
     site: Annotated[str, Field(description="ODS site code from the site registry.")]
-
-    @field_validator("occurred_at", mode="before")
-    @classmethod
-    def _rfc3339_only(cls, value: Any) -> Any:
-        # pydantic alone would also take "1700000000", "+0100" offsets or minutes-only times.
-        if not isinstance(value, str) or not _RFC3339.fullmatch(value):
-            raise ValueError(
-                "must be an RFC 3339 timestamp with an offset, e.g. 2025-01-31T08:00:00Z"
-            )
-        return value
 
 
 class AeArrival(EventBase):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from pydantic import TypeAdapter, ValidationError
 
 from events.contract import DiscriminatedEvent, Event
@@ -26,13 +28,28 @@ class EventParser:
         self._sites = frozenset(registry.sites)
 
     def parse(self, raw: bytes | str) -> Event:
+        if not raw.strip():
+            raise InvalidEvent("empty line: expected one JSON object")
         try:
             event = _EVENT.validate_json(raw)
         except ValidationError as error:
             raise _invalid(error) from None
         if event.site not in self._sites:
-            raise InvalidEvent(f"site: '{event.site}' is not in the site registry", "site")
+            raise InvalidEvent(
+                f"site: '{_printable(event.site)}' is not in the site registry", "site"
+            )
         return event
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+_LONGEST_NAME = 64
+
+
+def _printable(text: str) -> str:
+    """What a sender wrote, made safe for a one-line reason (and for the logs it may reach)."""
+    if len(text) > _LONGEST_NAME:
+        text = text[:_LONGEST_NAME] + "..."
+    return _CONTROL.sub(lambda match: match.group().encode("unicode_escape").decode(), text)
 
 
 def _invalid(error: ValidationError) -> InvalidEvent:
@@ -56,13 +73,15 @@ def _invalid(error: ValidationError) -> InvalidEvent:
 def _describe(detail: object) -> str:
     assert isinstance(detail, dict)
     field = _field(detail["loc"]) or "event"
+    if detail["type"] == "string_pattern_mismatch":
+        return f"{field}: must be an RFC 3339 timestamp with an offset, e.g. 2025-01-31T08:00:00Z"
     message = str(detail["msg"]).removeprefix("Value error, ")
     return f"{field}: {message}"
 
 
 def _field(loc: tuple[int | str, ...]) -> str | None:
     # The first element of a discriminated union's location is the event type, not a field.
-    names = [str(part) for part in loc[1:]]
+    names = [_printable(str(part)) for part in loc[1:]]
     return ".".join(names) if names else None
 
 

@@ -21,6 +21,7 @@ class ConfigError(ValueError):
 class Site:
     code: str
     name: str
+    short_name: str
     trust: str
     place: str
 
@@ -29,6 +30,7 @@ class Site:
 class Trust:
     code: str
     name: str
+    short_name: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,9 +82,18 @@ def load_registry(path: str | Path | None = None) -> Registry:
 
 
 def _registry_from(raw: dict[str, Any]) -> Registry:
-    trusts = {t["code"]: Trust(code=t["code"], name=t["name"]) for t in raw["trusts"]}
+    trusts = {
+        t["code"]: Trust(code=t["code"], name=t["name"], short_name=t.get("short_name", t["name"]))
+        for t in raw["trusts"]
+    }
     sites = {
-        s["code"]: Site(code=s["code"], name=s["name"], trust=s["trust"], place=s["place"])
+        s["code"]: Site(
+            code=s["code"],
+            name=s["name"],
+            short_name=s.get("short_name", s["name"]),
+            trust=s["trust"],
+            place=s["place"],
+        )
         for s in raw["sites"]
     }
     for site in sites.values():

@@ -35,18 +35,21 @@ class Attendance:
             self.arrived_at, self.arrival_event = at, event.event_id
             self.department_type = event.department_type
             self.mental_health = event.mental_health
-        self.last_event_at = max(self.last_event_at, at)
+        if at > self.last_event_at:
+            self.last_event_at = at
 
     def decide_to_admit(self, event: AeDecisionToAdmit, at: Instant) -> None:
         if _supersedes(at, event.event_id, self.dta_at, self.dta_event):
             self.dta_at, self.dta_event = at, event.event_id
-        self.last_event_at = max(self.last_event_at, at)
+        if at > self.last_event_at:
+            self.last_event_at = at
 
     def depart(self, event: AeDeparture, at: Instant) -> None:
         if _supersedes(at, event.event_id, self.departed_at, self.departure_event):
             self.departed_at, self.departure_event = at, event.event_id
             self.outcome = event.outcome
-        self.last_event_at = max(self.last_event_at, at)
+        if at > self.last_event_at:
+            self.last_event_at = at
 
     @property
     def finished(self) -> bool:

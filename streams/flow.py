@@ -9,18 +9,21 @@ than the horizon is refused, since counting it could no longer be exact.
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import Enum
+from typing import Any
 
 from events.contract import (
     AeArrival,
     AeDecisionToAdmit,
     AeDeparture,
     AmbulanceArrival,
-    AmbulanceHandover,
+    AmbulanceEvent,
+    AttendanceEvent,
     Event,
+    EventBase,
     WardState,
 )
 from events.registry import Registry
@@ -29,8 +32,14 @@ from streams.expiry import ExpiryIndex
 from streams.handover import Handover, HandoverCounts
 from streams.instants import HOUR, Instant, london_day, same_month, to_instant
 from streams.metrics import FlowParts
-from streams.occupancy import WardSnapshot
+from streams.occupancy import WardHistory, WardSnapshot
 from streams.snapshot import FlowSnapshot
+
+_ATTENDANCE_STEP: dict[type[EventBase], Callable[[Attendance, Any, Instant], None]] = {
+    AeArrival: Attendance.arrive,
+    AeDecisionToAdmit: Attendance.decide_to_admit,
+    AeDeparture: Attendance.depart,
+}
 
 RecordKey = tuple[str, str]  # (site, attendance / handover / ward id)
 DayKey = tuple[str, date]  # (site, London day)
@@ -55,7 +64,7 @@ class DayCounts:
 class Stores:
     attendances: MutableMapping[RecordKey, Attendance] = field(default_factory=dict)
     handovers: MutableMapping[RecordKey, Handover] = field(default_factory=dict)
-    wards: MutableMapping[RecordKey, WardSnapshot] = field(default_factory=dict)
+    wards: MutableMapping[RecordKey, WardHistory] = field(default_factory=dict)
     days: MutableMapping[DayKey, DayCounts] = field(default_factory=dict)
     seen: MutableMapping[str, Instant] = field(default_factory=dict)
 
@@ -94,11 +103,12 @@ class FlowState:
         if self._until is not None and at > self._until:
             seen[event.event_id] = at
             return Outcome.AFTER_AS_OF
-        if self._horizon is not None and self.watermark is not None:
-            if at < self.watermark - self._horizon:
-                return Outcome.TOO_LATE
-            self._expiring_ids.add(event.event_id, at)
+        cutoff = self._cutoff()
+        if cutoff is not None and at < cutoff:
+            return Outcome.TOO_LATE
         seen[event.event_id] = at
+        if self._horizon is not None:
+            self._expiring_ids.add(event.event_id, at)
         self._route(event, at)
         if self.watermark is None or at > self.watermark:
             self.watermark = at
@@ -106,32 +116,27 @@ class FlowState:
         return Outcome.APPLIED
 
     def _route(self, event: Event, at: Instant) -> None:
-        if isinstance(event, AeArrival | AeDecisionToAdmit | AeDeparture):
+        if isinstance(event, AttendanceEvent):
             self._attend(event, at)
-        elif isinstance(event, AmbulanceArrival | AmbulanceHandover):
+        elif isinstance(event, AmbulanceEvent):
             self._hand_over(event, at)
         else:
             self._ward(event, at)
 
-    def _attend(self, event: AeArrival | AeDecisionToAdmit | AeDeparture, at: Instant) -> None:
+    def _attend(self, event: AttendanceEvent, at: Instant) -> None:
         key = (event.site, event.attendance_id)
         visit = self.stores.attendances.get(key) or Attendance()
         before = visit.last_event_at
-        if isinstance(event, AeArrival):
-            visit.arrive(event, at)
-        elif isinstance(event, AeDeparture):
-            visit.depart(event, at)
-        else:
-            visit.decide_to_admit(event, at)
+        _ATTENDANCE_STEP[type(event)](visit, event, at)
         self.stores.attendances[key] = visit  # reassigned, so a changelogged table sees it
         if self._horizon is not None and visit.last_event_at != before:
             self._expiring.add(key, visit.last_event_at)
 
-    def _hand_over(self, event: AmbulanceArrival | AmbulanceHandover, at: Instant) -> None:
+    def _hand_over(self, event: AmbulanceEvent, at: Instant) -> None:
         key = (event.site, event.handover_id)
         handover = self.stores.handovers.get(key) or Handover()
         before = handover.last_event_at
-        if isinstance(event, AmbulanceArrival):
+        if type(event) is AmbulanceArrival:
             handover.arrive(at)
         else:
             handover.hand_over(at)
@@ -141,14 +146,20 @@ class FlowState:
 
     def _ward(self, event: WardState, at: Instant) -> None:
         key = (event.site, event.ward)
-        snapshot = WardSnapshot.of(event, at)
-        if snapshot.supersedes(self.stores.wards.get(key)):
-            self.stores.wards[key] = snapshot
+        history = self.stores.wards.get(key) or WardHistory()
+        history.add(WardSnapshot.of(event, at), self._cutoff())
+        self.stores.wards[key] = history
+
+    def _cutoff(self) -> Instant | None:
+        """Events before this instant are too late; nothing before it can be asked about."""
+        if self._horizon is None or self.watermark is None:
+            return None
+        return self.watermark - self._horizon
 
     def _sweep(self) -> None:
-        if self._horizon is None or self.watermark is None:
+        cutoff = self._cutoff()
+        if cutoff is None:
             return
-        cutoff = self.watermark - self._horizon
         if self._swept_to is not None and cutoff // HOUR <= self._swept_to:
             return  # the expiry index works in whole hours
         self._swept_to = cutoff // HOUR
@@ -204,8 +215,9 @@ class FlowState:
         t = to_instant(as_of)
         today = london_day(t)
         parts = {site: FlowParts() for site in self.registry.sites}
-        for (site, _), ward in self.stores.wards.items():
-            if site in parts and ward.occurred_at <= t:
+        for (site, _), history in self.stores.wards.items():
+            ward = history.as_of(t)
+            if site in parts and ward is not None:
                 parts[site].beds.count(ward)
         for (site, _), visit in self.stores.attendances.items():
             if site in parts:

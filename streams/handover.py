@@ -17,12 +17,16 @@ class Handover:
     last_event_at: Instant = 0
 
     def arrive(self, at: Instant) -> None:
-        self.arrived_at = at if self.arrived_at is None else max(self.arrived_at, at)
-        self.last_event_at = max(self.last_event_at, at)
+        if self.arrived_at is None or at > self.arrived_at:
+            self.arrived_at = at
+        if at > self.last_event_at:
+            self.last_event_at = at
 
     def hand_over(self, at: Instant) -> None:
-        self.handed_over_at = at if self.handed_over_at is None else max(self.handed_over_at, at)
-        self.last_event_at = max(self.last_event_at, at)
+        if self.handed_over_at is None or at > self.handed_over_at:
+            self.handed_over_at = at
+        if at > self.last_event_at:
+            self.last_event_at = at
 
     @property
     def finished(self) -> bool:

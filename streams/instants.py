@@ -14,6 +14,7 @@ MICROSECOND = timedelta(microseconds=1)
 MINUTE = 60_000_000
 HOUR = 60 * MINUTE
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_EPOCH_ORDINAL = _EPOCH.toordinal()
 
 Instant = int
 
@@ -21,7 +22,19 @@ Instant = int
 def to_instant(moment: datetime) -> Instant:
     if moment.tzinfo is None:
         raise ValueError("an instant needs a UTC offset")
-    return (moment - _EPOCH) // MICROSECOND
+    offset = moment.utcoffset()
+    assert offset is not None
+    # Plain integer arithmetic: exact, and about twice as fast as timestamp() or timedelta
+    # division on pydantic's tzinfo, which matters at 200,000 events/s.
+    seconds = (
+        (moment.toordinal() - _EPOCH_ORDINAL) * 86_400
+        + moment.hour * 3_600
+        + moment.minute * 60
+        + moment.second
+        - offset.days * 86_400
+        - offset.seconds
+    )
+    return seconds * 1_000_000 + moment.microsecond
 
 
 def to_datetime(instant: Instant) -> datetime:

@@ -1,8 +1,8 @@
-"""Adult G&A bed occupancy and medically fit patients, from each ward's latest snapshot."""
+"""Adult G&A bed occupancy and medically fit patients, from each ward's snapshot in force."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from events.contract import WardState
 from streams.instants import Instant
@@ -28,12 +28,37 @@ class WardSnapshot:
             nctr=event.nctr,
         )
 
-    def supersedes(self, other: WardSnapshot | None) -> bool:
+    @property
+    def order(self) -> tuple[Instant, str]:
         """The latest occurred_at wins; a tie goes to the greater event_id."""
-        return other is None or (self.occurred_at, self.event_id) > (
-            other.occurred_at,
-            other.event_id,
-        )
+        return (self.occurred_at, self.event_id)
+
+
+@dataclass(slots=True)
+class WardHistory:
+    """A ward's snapshots, oldest first, so that "as of T" finds the one in force at T.
+
+    Trimmed to those the lateness horizon may still ask about: every snapshot since the
+    cutoff, and the one in force at the cutoff.
+    """
+
+    snapshots: list[WardSnapshot] = field(default_factory=list)
+
+    def add(self, snapshot: WardSnapshot, cutoff: Instant | None) -> None:
+        snapshots = self.snapshots
+        index = len(snapshots)
+        while index and snapshots[index - 1].order > snapshot.order:
+            index -= 1
+        snapshots.insert(index, snapshot)
+        if cutoff is not None:
+            while len(snapshots) > 1 and snapshots[1].occurred_at <= cutoff:
+                del snapshots[0]
+
+    def as_of(self, t: Instant) -> WardSnapshot | None:
+        for snapshot in reversed(self.snapshots):
+            if snapshot.occurred_at <= t:
+                return snapshot
+        return None
 
 
 @dataclass(slots=True)

@@ -23,6 +23,7 @@ class ReplayResult:
     applied: int
     rejected: int
     duplicates: int
+    after_as_of: int  # valid, but later than the as-of instant: not counted
 
 
 def replay(
@@ -62,6 +63,7 @@ def replay(
         applied=counted[Outcome.APPLIED],
         rejected=rejected,
         duplicates=counted[Outcome.DUPLICATE],
+        after_as_of=counted[Outcome.AFTER_AS_OF],
     )
 
 

@@ -1,0 +1,141 @@
+"""The readable view of a snapshot: the SCC's morning view, at a glance, against the targets."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from events.registry import Registry
+from streams.instants import LONDON
+from streams.metrics import Value
+from streams.snapshot import FlowSnapshot
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    metric: str
+    header: str
+    show: Callable[[Value], str]
+    breach: Callable[[Value], bool] = lambda _: False
+
+
+_NONE = "\N{EN DASH}"  # no value: a zero denominator, or nothing waiting
+
+
+def _count(value: Value) -> str:
+    return _NONE if value is None else f"{value:,}"
+
+
+def _percent(value: Value) -> str:
+    return _NONE if value is None else f"{value:.1%}"
+
+
+def _duration(value: Value) -> str:
+    if value is None:
+        return _NONE
+    hours, minutes = divmod(round(value), 60)
+    return f"{hours} h {minutes:02d} m" if hours else f"{minutes} m"
+
+
+def _hours(value: Value) -> str:
+    return _NONE if value is None else f"{value:.1f}"
+
+
+def _positive(value: Value) -> bool:
+    return value is not None and value > 0
+
+
+def _tables(registry: Registry, four_hour_min: float | None) -> dict[str, list[Column]]:
+    occupancy_max = registry.targets.ga_occupancy_max
+
+    def below_four_hour(value: Value) -> bool:
+        return four_hour_min is not None and value is not None and value < four_hour_min
+
+    four_hour = f"≥{four_hour_min:.0%}" if four_hour_min is not None else ""
+    return {
+        "Adult G&A beds": [
+            Column("ga_beds_open", "Open", _count),
+            Column("ga_beds_occupied", "Occupied", _count),
+            Column(
+                "ga_occupancy",
+                f"Occupancy (≤{occupancy_max:.0%})",
+                _percent,
+                lambda v: v is not None and v > occupancy_max,
+            ),
+            Column("nctr_patients", "Medically fit", _count),
+            Column("mffd_rate", "MFFD share", _percent),
+        ],
+        "A&E now": [
+            Column("ae_in_department", "In dept", _count),
+            Column("ae_over_12h_in_department", ">12 h", _count, _positive),
+            Column("ae_mh_over_12h_in_department", "MH >12 h", _count, _positive),
+            Column("ae_longest_wait_minutes", "Longest wait", _duration),
+            Column("ae_waiting_after_dta", "After DTA", _count),
+            Column("ae_over_12h_after_dta", ">12 h after DTA", _count, _positive),
+        ],
+        "A&E today": [
+            Column("ae_departures_today", "Departures", _count),
+            Column("ae_4h_performance_today", f"4 h {four_hour}", _percent, below_four_hour),
+            Column("ae_type1_4h_performance_today", "Type 1 4 h", _percent, below_four_hour),
+            Column("ae_over_12h_today", ">12 h", _count, _positive),
+            Column("ae_mh_departures_today", "MH depart.", _count),
+            Column("ae_mh_over_12h_today", "MH >12 h", _count, _positive),
+            Column("ae_12h_trolley_waits_today", "12 h trolley", _count, _positive),
+            Column("ae_4h_performance_month", "4 h month", _percent, below_four_hour),
+        ],
+        "Ambulance handovers": [
+            Column("ambulances_waiting", "Waiting", _count),
+            Column(
+                "ambulance_longest_wait_minutes",
+                "Longest wait",
+                _duration,
+                lambda v: v is not None and v > registry.targets.handover_max_minutes,
+            ),
+            Column("handovers_today", "Today", _count),
+            Column("handover_mean_minutes_today", "Mean", _duration),
+            Column("handovers_over_30_today", ">30 m", _count),
+            Column("handovers_over_45_today", ">45 m", _count, _positive),
+            Column("handovers_over_60_today", ">60 m", _count, _positive),
+            Column("handover_hours_lost_today", "Hours lost", _hours),
+        ],
+    }
+
+
+def _rows(snapshot: FlowSnapshot) -> Iterator[tuple[str, dict[str, Value], bool]]:
+    registry = snapshot.registry
+    for trust in registry.trusts.values():
+        for code in registry.sites_of_trust(trust.code):
+            yield f"  {registry.sites[code].short_name}", snapshot.site(code), False
+        yield trust.short_name, snapshot.trust(trust.code), True
+    yield "NEL system", snapshot.system(), True
+
+
+def render(snapshot: FlowSnapshot, console: Console, footer: str = "") -> None:
+    local = snapshot.as_of.astimezone(LONDON)
+    four_hour_min = snapshot.registry.targets.four_hour_min(local.date())
+    console.print(
+        Text(
+            f"NEL urgent and emergency care flow as of {local:%a %d %b %Y %H:%M} (London)",
+            style="bold",
+        )
+    )
+    rows = list(_rows(snapshot))
+    for title, columns in _tables(snapshot.registry, four_hour_min).items():
+        table = Table(title=title, title_justify="left", title_style="bold")
+        table.add_column("", no_wrap=True)
+        for column in columns:
+            table.add_column(column.header, justify="right")
+        for name, values, total in rows:
+            cells = [_cell(column, values[column.metric]) for column in columns]
+            table.add_row(Text(name, style="bold" if total else ""), *cells, end_section=total)
+        console.print(table)
+    if footer:
+        console.print(footer)
+
+
+def _cell(column: Column, value: Value) -> Text:
+    return Text(column.show(value), style="bold red" if column.breach(value) else "")

@@ -1,0 +1,1 @@
+"""uecflow: urgent and emergency care flow monitor for North East London."""

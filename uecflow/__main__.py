@@ -1,0 +1,3 @@
+from uecflow.cli import main
+
+raise SystemExit(main())
