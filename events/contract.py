@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, GetPydanticSchema, field_validator
 from pydantic_core import core_schema
 
 CONTRACT_VERSION = 1
+_LONDON = ZoneInfo("Europe/London")
 
 RFC3339_PATTERN = r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$"
 
@@ -144,6 +146,19 @@ EVENT_TYPES: tuple[type[EventBase], ...] = (
     AmbulanceHandover,
 )
 DiscriminatedEvent = Annotated[Event, Field(discriminator="event_type")]
+
+
+def on_the_calendar(moment: datetime) -> bool:
+    """Whether an instant has a UTC and a London calendar day (RFC 3339 allows, say, year 9999
+    at -01:00, which is year 10000 in UTC)."""
+    if 1 < moment.year < 9999:
+        return True
+    try:
+        moment.astimezone(UTC)
+        moment.astimezone(_LONDON)
+    except (OverflowError, ValueError):
+        return False
+    return True
 
 
 def rfc3339(moment: datetime) -> str:

@@ -6,10 +6,11 @@ import re
 
 from pydantic import TypeAdapter, ValidationError
 
-from events.contract import DiscriminatedEvent, Event
+from events.contract import DiscriminatedEvent, Event, on_the_calendar
 from events.registry import Registry
 
 _EVENT = TypeAdapter[Event](DiscriminatedEvent)
+_OFF_CALENDAR = "must fall within years 1 to 9999 both in UTC and in London"
 
 
 class InvalidEvent(ValueError):
@@ -34,6 +35,8 @@ class EventParser:
             event = _EVENT.validate_json(raw)
         except ValidationError as error:
             raise _invalid(error) from None
+        if not on_the_calendar(event.occurred_at):
+            raise InvalidEvent(f"occurred_at: {_OFF_CALENDAR}", "occurred_at")
         if event.site not in self._sites:
             raise InvalidEvent(
                 f"site: '{_printable(event.site)}' is not in the site registry", "site"
@@ -41,7 +44,7 @@ class EventParser:
         return event
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")  # all that may break a line
 _LONGEST_NAME = 64
 
 

@@ -15,24 +15,24 @@ class ExpiryIndex(Generic[K]):
 
     def __init__(self) -> None:
         self._buckets: dict[int, list[K]] = {}
-        self._oldest_hour: int | None = None
+        # Events come mostly in time order, so most keys go to the bucket used last.
+        self._last_hour: int | None = None
+        self._last_bucket: list[K] = []
 
     def add(self, key: K, at: Instant) -> None:
         hour = at // HOUR
-        bucket = self._buckets.get(hour)
-        if bucket is None:
-            self._buckets[hour] = bucket = []
-            if self._oldest_hour is None or hour < self._oldest_hour:
-                self._oldest_hour = hour
-        bucket.append(key)
+        if hour != self._last_hour:
+            bucket = self._buckets.get(hour)
+            if bucket is None:
+                bucket = self._buckets[hour] = []
+            self._last_hour, self._last_bucket = hour, bucket
+        self._last_bucket.append(key)
 
     def expired(self, cutoff: Instant) -> Iterator[K]:
         """Pop every key whose whole hour lies before `cutoff`."""
-        if self._oldest_hour is None or (self._oldest_hour + 1) * HOUR > cutoff:
-            return
+        self._last_hour = None
         for hour in sorted(h for h in self._buckets if (h + 1) * HOUR <= cutoff):
             yield from self._buckets.pop(hour)
-        self._oldest_hour = min(self._buckets, default=None)
 
     def __len__(self) -> int:
         return sum(len(bucket) for bucket in self._buckets.values())

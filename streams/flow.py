@@ -1,6 +1,6 @@
 """The flow state: events in, metrics as of any instant out. Pure: no I/O, no clock.
 
-State is a handful of small keyed records (an attendance, a handover, a ward's latest snapshot,
+State is a handful of small keyed records (an attendance, a handover, a ward's recent snapshots,
 a site-day counter, an event id seen), held in mappings that the live worker may back with
 Faust tables. Finished attendances and handovers are folded into their day's counters once
 the lateness horizon (in event time) has passed them, so state stays bounded; an event later
@@ -21,6 +21,7 @@ from events.contract import (
     AeDeparture,
     AmbulanceArrival,
     AmbulanceEvent,
+    AmbulanceHandover,
     AttendanceEvent,
     Event,
     EventBase,
@@ -43,6 +44,8 @@ _ATTENDANCE_STEP: dict[type[EventBase], Callable[[Attendance, Any, Instant], Non
 
 RecordKey = tuple[str, str]  # (site, attendance / handover / ward id)
 DayKey = tuple[str, date]  # (site, London day)
+_NEVER = -(1 << 62)  # before any instant: the watermark of a state that has applied nothing
+_FOREVER = 1 << 62
 
 
 class Outcome(Enum):
@@ -74,6 +77,11 @@ class FlowState:
 
     `horizon=None` keeps every record (a replay of a file: exact for any order of lines).
     `until` makes events after that instant count as not yet happened (a replay "as of T").
+
+    `snapshot(as_of)` is exact for an `as_of` at or after every applied event (and, with a
+    horizon, no earlier than watermark - horizon). Before some applied event, wards are still
+    exact (each keeps its recent snapshots), but an attendance or conveyance keeps only the
+    winning event of each kind: so a replay as of T passes `until=T` instead.
     """
 
     def __init__(
@@ -88,48 +96,63 @@ class FlowState:
         self.stores = stores if stores is not None else Stores()
         self._horizon = None if horizon is None else to_instant_delta(horizon)
         self._until = None if until is None else to_instant(until)
-        self.watermark: Instant | None = None
+        # The hot path's stores, bound once (the Stores object never changes).
+        self._attendances = self.stores.attendances
+        self._seen = self.stores.seen
+        self._watermark = _NEVER
+        self._next_sweep = _NEVER if horizon is not None else _FOREVER
         self.unmatched_expired = 0
         self._expiring: ExpiryIndex[RecordKey] = ExpiryIndex()
         self._expiring_handovers: ExpiryIndex[RecordKey] = ExpiryIndex()
         self._expiring_ids: ExpiryIndex[str] = ExpiryIndex()
-        self._swept_to: Instant | None = None
+        self._route: dict[type[EventBase], Callable[[Any, Instant], None]] = {
+            AeArrival: self._attend,
+            AeDecisionToAdmit: self._attend,
+            AeDeparture: self._attend,
+            AmbulanceArrival: self._hand_over,
+            AmbulanceHandover: self._hand_over,
+            WardState: self._ward,
+        }
+
+    @property
+    def watermark(self) -> Instant | None:
+        """The latest occurred_at applied, if any."""
+        return None if self._watermark == _NEVER else self._watermark
 
     def apply(self, event: Event) -> Outcome:
-        at = to_instant(event.occurred_at)
-        seen = self.stores.seen
-        if event.event_id in seen:
+        # The hot path of replay and of the live worker: kept flat on purpose.
+        event_id = event.event_id
+        seen = self._seen
+        if event_id in seen:
             return Outcome.DUPLICATE
+        at = to_instant(event.occurred_at)
         if self._until is not None and at > self._until:
-            seen[event.event_id] = at
+            seen[event_id] = at
             return Outcome.AFTER_AS_OF
-        cutoff = self._cutoff()
-        if cutoff is not None and at < cutoff:
-            return Outcome.TOO_LATE
-        seen[event.event_id] = at
         if self._horizon is not None:
-            self._expiring_ids.add(event.event_id, at)
-        self._route(event, at)
-        if self.watermark is None or at > self.watermark:
-            self.watermark = at
-            self._sweep()
+            if at < self._watermark - self._horizon:
+                return Outcome.TOO_LATE
+            self._expiring_ids.add(event_id, at)
+        seen[event_id] = at
+        self._route[type(event)](event, at)
+        if at > self._watermark:
+            self._watermark = at
+            if at >= self._next_sweep:
+                self._sweep()
         return Outcome.APPLIED
-
-    def _route(self, event: Event, at: Instant) -> None:
-        if isinstance(event, AttendanceEvent):
-            self._attend(event, at)
-        elif isinstance(event, AmbulanceEvent):
-            self._hand_over(event, at)
-        else:
-            self._ward(event, at)
 
     def _attend(self, event: AttendanceEvent, at: Instant) -> None:
         key = (event.site, event.attendance_id)
-        visit = self.stores.attendances.get(key) or Attendance()
+        visit = self._attendances.get(key) or Attendance()
         before = visit.last_event_at
         _ATTENDANCE_STEP[type(event)](visit, event, at)
-        self.stores.attendances[key] = visit  # reassigned, so a changelogged table sees it
-        if self._horizon is not None and visit.last_event_at != before:
+        self._attendances[key] = visit  # reassigned, so a changelogged table sees it
+        # Only a finished or unmatched record can expire: a patient in the department cannot.
+        if (
+            self._horizon is not None
+            and visit.last_event_at != before
+            and (visit.arrived_at is None or visit.departed_at is not None)
+        ):
             self._expiring.add(key, visit.last_event_at)
 
     def _hand_over(self, event: AmbulanceEvent, at: Instant) -> None:
@@ -141,7 +164,11 @@ class FlowState:
         else:
             handover.hand_over(at)
         self.stores.handovers[key] = handover
-        if self._horizon is not None and handover.last_event_at != before:
+        if (
+            self._horizon is not None
+            and handover.last_event_at != before
+            and (handover.arrived_at is None or handover.handed_over_at is not None)
+        ):
             self._expiring_handovers.add(key, handover.last_event_at)
 
     def _ward(self, event: WardState, at: Instant) -> None:
@@ -152,17 +179,16 @@ class FlowState:
 
     def _cutoff(self) -> Instant | None:
         """Events before this instant are too late; nothing before it can be asked about."""
-        if self._horizon is None or self.watermark is None:
+        if self._horizon is None or self._watermark == _NEVER:
             return None
-        return self.watermark - self._horizon
+        return self._watermark - self._horizon
 
     def _sweep(self) -> None:
         cutoff = self._cutoff()
         if cutoff is None:
             return
-        if self._swept_to is not None and cutoff // HOUR <= self._swept_to:
-            return  # the expiry index works in whole hours
-        self._swept_to = cutoff // HOUR
+        # The expiry index works in whole hours: nothing more expires before the next one.
+        self._next_sweep = self._watermark + ((cutoff // HOUR + 1) * HOUR - cutoff)
         for key in self._expiring.expired(cutoff):
             self._fold_attendance(key, cutoff)
         for key in self._expiring_handovers.expired(cutoff):

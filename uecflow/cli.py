@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
@@ -15,6 +16,7 @@ from typing import BinaryIO, TextIO
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
+from events.contract import on_the_calendar
 from events.registry import ConfigError, Registry, load_registry
 from events.schema import json_schema
 from streams.replay import document, replay
@@ -42,6 +44,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UsageError, ConfigError) as error:
         print(f"uecflow {args.command}: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # The reader (say `| head`) has all it wanted; Python would complain again at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -71,6 +77,8 @@ def _instant(text: str) -> datetime:
         raise argparse.ArgumentTypeError(f"not an RFC 3339 instant: {text!r}") from None
     if moment.tzinfo is None:
         raise argparse.ArgumentTypeError(f"needs a UTC offset or Z: {text!r}")
+    if not on_the_calendar(moment):
+        raise argparse.ArgumentTypeError(f"outside years 1 to 9999 in UTC or London: {text!r}")
     return moment
 
 

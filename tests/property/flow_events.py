@@ -342,7 +342,6 @@ def flows(
     span: timedelta,
     min_size: int = 2,
     max_size: int = 12,
-    with_wards: bool = True,
 ) -> Flow:
     """A small well-formed flow of attendances, handovers and ward snapshots."""
     sites = draw(st.lists(st.sampled_from(SITES), min_size=1, max_size=3, unique=True))
@@ -382,7 +381,7 @@ def flows(
             )
         )
     wards = []
-    for number in range(draw(st.integers(min_size, max_size)) if with_wards else 0):
+    for number in range(draw(st.integers(min_size, max_size))):
         occupied = draw(st.integers(0, 40))
         wards.append(
             WardSnapshot(
