@@ -142,10 +142,18 @@ def _open_rejects(path: Path | None, stack: ExitStack) -> TextIO | None:
         raise UsageError(f"cannot write {path}: {error.strerror}") from None
 
 
+def _without_bom(lines: Iterator[bytes]) -> Iterator[bytes]:
+    # Files saved by Windows tools often start with a UTF-8 byte order mark; JSON may ignore it.
+    first = next(lines, None)
+    if first is not None:
+        yield first.removeprefix(b"\xef\xbb\xbf")
+        yield from lines
+
+
 def _with_progress(source: BinaryIO, name: str, stack: ExitStack) -> Iterator[bytes]:
     size = Path(name).stat().st_size if name != "-" else 0
     if size < PROGRESS_FROM_BYTES or not sys.stderr.isatty():
-        return iter(source)
+        return _without_bom(iter(source))
     progress = stack.enter_context(
         Progress(
             "[progress.description]{task.description}",
@@ -157,14 +165,14 @@ def _with_progress(source: BinaryIO, name: str, stack: ExitStack) -> Iterator[by
         )
     )
     task = progress.add_task("replaying", total=size)
-    return _reporting(source, lambda done: progress.update(task, completed=done))
+    return _without_bom(_reporting(source, lambda done: progress.update(task, completed=done)))
 
 
-def _reporting(source: BinaryIO, report: object) -> Iterator[bytes]:
+def _reporting(source: BinaryIO, report: Callable[[int], None]) -> Iterator[bytes]:
     done = 0
     for number, line in enumerate(source):
         done += len(line)
-        if number % 20_000 == 0 and callable(report):
+        if number % 20_000 == 0:
             report(done)
         yield line
 

@@ -439,3 +439,12 @@ def test_the_installed_uecflow_command_runs_the_same_replay(morning: Path) -> No
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == uecflow("replay", morning, "--json").document()
+
+
+def test_a_byte_order_mark_before_the_first_event_is_not_a_rejection(tmp_path: Path) -> None:
+    path = write_lines(
+        tmp_path / "bom.jsonl", [b"\xef\xbb\xbf" + arrival("e1", "2025-01-15T08:00:00Z")]
+    )
+    document = uecflow("replay", path, "--json").document()
+    assert document["rejected_events"] == 0
+    assert document["sites"]["R1H12"]["ae_in_department"] == 1
