@@ -51,10 +51,6 @@ class Attendance:
         if at > self.last_event_at:
             self.last_event_at = at
 
-    @property
-    def finished(self) -> bool:
-        return self.arrived_at is not None and self.departed_at is not None
-
 
 def _supersedes(at: Instant, event_id: str, current_at: Instant | None, current_id: str) -> bool:
     return current_at is None or (at, event_id) > (current_at, current_id)

@@ -33,6 +33,3 @@ class ExpiryIndex(Generic[K]):
         self._last_hour = None
         for hour in sorted(h for h in self._buckets if (h + 1) * HOUR <= cutoff):
             yield from self._buckets.pop(hour)
-
-    def __len__(self) -> int:
-        return sum(len(bucket) for bucket in self._buckets.values())

@@ -31,7 +31,7 @@ from events.registry import Registry
 from streams.attendance import Attendance, DepartureCounts
 from streams.expiry import ExpiryIndex
 from streams.handover import Handover, HandoverCounts
-from streams.instants import HOUR, Instant, london_day, same_month, to_instant
+from streams.instants import HOUR, Instant, london_day, same_month, to_duration, to_instant
 from streams.metrics import FlowParts
 from streams.occupancy import WardHistory, WardSnapshot
 from streams.snapshot import FlowSnapshot
@@ -94,7 +94,7 @@ class FlowState:
     ) -> None:
         self.registry = registry
         self.stores = stores if stores is not None else Stores()
-        self._horizon = None if horizon is None else to_instant_delta(horizon)
+        self._horizon = None if horizon is None else to_duration(horizon)
         self._until = None if until is None else to_instant(until)
         # The hot path's stores, bound once (the Stores object never changes).
         self._attendances = self.stores.attendances
@@ -285,7 +285,3 @@ def _count_handover(part: FlowParts, handover: Handover, t: Instant, today: date
         part.ambulances.count(arrived, t)
     elif london_day(handed_over) == today:
         part.handed_over_today.count(arrived, handed_over)
-
-
-def to_instant_delta(delta: timedelta) -> Instant:
-    return delta // timedelta(microseconds=1)

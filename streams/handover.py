@@ -28,10 +28,6 @@ class Handover:
         if at > self.last_event_at:
             self.last_event_at = at
 
-    @property
-    def finished(self) -> bool:
-        return self.arrived_at is not None and self.handed_over_at is not None
-
 
 @dataclass(slots=True)
 class HandoverCounts:
