@@ -32,11 +32,13 @@ class UsageError(Exception):
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
-    args = parser.parse_args(argv)
+    args, rest = parser.parse_known_args(argv)
     if args.command == "sample":
         from producers.sample_day import main as sample_main
 
-        return sample_main(args.sample_args)
+        return sample_main(rest)  # it parses its own options
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     try:
         registry = load_registry(args.config)
         handler: Handler = args.handler
@@ -51,7 +53,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="uecflow", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="uecflow",
+        description="Urgent and emergency care flow monitor for North East London.",
+    )
     parser.add_argument("--config", help="reference data file (default: $UECFLOW_CONFIG or NEL)")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -65,8 +70,11 @@ def _parser() -> argparse.ArgumentParser:
     schema = commands.add_parser("schema", help="print the event contract as JSON Schema")
     schema.set_defaults(handler=_schema)
 
-    sample = commands.add_parser("sample", help="generate a seeded sample of events")
-    sample.add_argument("sample_args", nargs=argparse.REMAINDER)
+    commands.add_parser(
+        "sample",
+        help="generate a seeded sample of events (see: uecflow sample --help)",
+        add_help=False,
+    )
     return parser
 
 
