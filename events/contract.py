@@ -9,10 +9,18 @@ since the registry is deployment data and the models are not.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, GetPydanticSchema, field_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetPydanticSchema,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_core import core_schema
 
 CONTRACT_VERSION = 1
@@ -35,7 +43,8 @@ Rfc3339Instant = Annotated[
     ),
 ]
 
-NonNegativeInt = Annotated[int, Field(ge=0, strict=True)]
+# No ward has a million beds; the cap keeps every ratio a finite float (10**400 would not be).
+BedCount = Annotated[int, Field(ge=0, le=1_000_000, strict=True)]
 PseudonymisedId = Annotated[
     str,
     Field(
@@ -99,19 +108,19 @@ class WardState(EventBase):
     ward_type: Literal[
         "adult_ga", "paediatric_ga", "adult_critical_care", "maternity", "mental_health", "other"
     ]
-    beds_open_core: NonNegativeInt
-    beds_open_escalation: NonNegativeInt = 0
-    beds_occupied: NonNegativeInt = Field(
+    beds_open_core: BedCount
+    beds_open_escalation: BedCount = 0
+    beds_occupied: BedCount = Field(
         description="May exceed beds open: occupied unfunded beds count."
     )
-    nctr: NonNegativeInt = Field(
+    nctr: BedCount = Field(
         default=0,
         description="Patients who no longer meet the criteria to reside (medically fit).",
     )
 
     @field_validator("nctr")
     @classmethod
-    def _nctr_within_occupied(cls, value: int, info: Any) -> int:
+    def _nctr_within_occupied(cls, value: int, info: ValidationInfo) -> int:
         occupied = info.data.get("beds_occupied")
         if occupied is not None and value > occupied:
             raise ValueError("must not exceed beds_occupied")
@@ -149,8 +158,8 @@ DiscriminatedEvent = Annotated[Event, Field(discriminator="event_type")]
 
 
 def on_the_calendar(moment: datetime) -> bool:
-    """Whether an instant has a UTC and a London calendar day (RFC 3339 allows, say, year 9999
-    at -01:00, which is year 10000 in UTC)."""
+    """Whether an instant can be placed on the UTC and the London calendar (RFC 3339 allows,
+    say, year 9999 at -01:00, which is year 10000 in UTC): the flow core needs both."""
     if 1 < moment.year < 9999:
         return True
     try:

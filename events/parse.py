@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from typing import get_args
 
 from pydantic import TypeAdapter, ValidationError
+from pydantic_core import ErrorDetails
 
-from events.contract import DiscriminatedEvent, Event, on_the_calendar
+from events.contract import EVENT_TYPES, DiscriminatedEvent, Event, on_the_calendar
 from events.registry import Registry
 
 _EVENT = TypeAdapter[Event](DiscriminatedEvent)
@@ -73,8 +75,7 @@ def _invalid(error: ValidationError) -> InvalidEvent:
     return InvalidEvent("; ".join(parts), field)
 
 
-def _describe(detail: object) -> str:
-    assert isinstance(detail, dict)
+def _describe(detail: ErrorDetails) -> str:
     field = _field(detail["loc"]) or "event"
     if detail["type"] == "string_pattern_mismatch":
         return f"{field}: must be an RFC 3339 timestamp with an offset, e.g. 2025-01-31T08:00:00Z"
@@ -89,6 +90,4 @@ def _field(loc: tuple[int | str, ...]) -> str | None:
 
 
 def _event_types() -> list[str]:
-    from events.contract import EVENT_TYPES
-
-    return [model.model_fields["event_type"].annotation.__args__[0] for model in EVENT_TYPES]  # type: ignore[union-attr]
+    return [get_args(model.model_fields["event_type"].annotation)[0] for model in EVENT_TYPES]

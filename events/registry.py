@@ -71,17 +71,26 @@ class Registry:
 def load_registry(path: str | Path | None = None) -> Registry:
     """Load the reference data: `path`, else $UECFLOW_CONFIG, else the NEL default shipped here."""
     chosen = path or os.environ.get(CONFIG_ENV)
-    if chosen:
-        text = Path(chosen).read_text(encoding="utf-8")
-    else:
-        text = resources.files("events").joinpath("nel.toml").read_text(encoding="utf-8")
+    name = str(chosen or "the default nel.toml")
     try:
+        if chosen:
+            text = Path(chosen).read_text(encoding="utf-8")
+        else:
+            text = resources.files("events").joinpath("nel.toml").read_text(encoding="utf-8")
         return _registry_from(tomllib.loads(text))
-    except (KeyError, TypeError, ValueError) as error:
-        raise ConfigError(f"invalid uecflow config {chosen or 'nel.toml'}: {error!r}") from error
+    except ConfigError as error:
+        raise ConfigError(f"{name}: {error}") from error
+    except OSError as error:
+        raise ConfigError(f"cannot read {name}: {error.strerror}") from error
+    except KeyError as error:
+        raise ConfigError(f"{name}: missing {error}") from error
+    except (TypeError, ValueError) as error:  # includes TOML syntax and UTF-8 errors
+        raise ConfigError(f"{name}: {error}") from error
 
 
 def _registry_from(raw: dict[str, Any]) -> Registry:
+    _unique("trust", [t["code"] for t in raw["trusts"]])
+    _unique("site", [s["code"] for s in raw["sites"]])
     trusts = {
         t["code"]: Trust(code=t["code"], name=t["name"], short_name=t.get("short_name", t["name"]))
         for t in raw["trusts"]
@@ -109,10 +118,17 @@ def _registry_from(raw: dict[str, Any]) -> Registry:
     )
 
 
+def _unique(kind: str, codes: list[str]) -> None:
+    repeated = sorted({code for code in codes if codes.count(code) > 1})
+    if repeated:
+        raise ConfigError(f"{kind} code listed twice: {', '.join(repeated)}")
+
+
 def _targets_from(raw: dict[str, Any]) -> Targets:
-    schedule = sorted(
-        (entry["from"], float(entry["value"])) for entry in raw["ae_4h_performance_min"]
-    )
+    entries = raw["ae_4h_performance_min"]
+    if not all(type(entry["from"]) is date for entry in entries):
+        raise ConfigError("ae_4h_performance_min: each 'from' must be a TOML date, e.g. 2025-04-01")
+    schedule = sorted((entry["from"], float(entry["value"])) for entry in entries)
     return Targets(
         ga_occupancy_max=float(raw["ga_occupancy_max"]),
         handover_max_minutes=float(raw["handover_max_minutes"]),

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 
 from events.contract import AeArrival, AeDecisionToAdmit, AeDeparture
-from streams.instants import HOUR, Instant, max_or_none
+from streams.instants import HOUR, NEVER, Instant, max_or_none
 
 FOUR_HOURS = 4 * HOUR
 TWELVE_HOURS = 12 * HOUR
@@ -28,7 +28,7 @@ class Attendance:
     departed_at: Instant | None = None
     departure_event: str = ""
     outcome: str = ""
-    last_event_at: Instant = 0
+    last_event_at: Instant = NEVER
 
     def arrive(self, event: AeArrival, at: Instant) -> None:
         if _supersedes(at, event.event_id, self.arrived_at, self.arrival_event):

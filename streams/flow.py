@@ -4,7 +4,8 @@ State is a handful of small keyed records (an attendance, a handover, a ward's r
 a site-day counter, an event id seen), held in mappings that the live worker may back with
 Faust tables. Finished attendances and handovers are folded into their day's counters once
 the lateness horizon (in event time) has passed them, so state stays bounded; an event later
-than the horizon is refused, since counting it could no longer be exact.
+than the horizon allows (older than the watermark minus the horizon) is refused, since
+counting it could no longer be exact.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from events.registry import Registry
 from streams.attendance import Attendance, DepartureCounts
 from streams.expiry import ExpiryIndex
 from streams.handover import Handover, HandoverCounts
-from streams.instants import HOUR, Instant, london_day, same_month, to_duration, to_instant
+from streams.instants import HOUR, NEVER, Instant, london_day, same_month, to_duration, to_instant
 from streams.metrics import FlowParts
 from streams.occupancy import WardHistory, WardSnapshot
 from streams.snapshot import FlowSnapshot
@@ -44,7 +45,7 @@ _ATTENDANCE_STEP: dict[type[EventBase], Callable[[Attendance, Any, Instant], Non
 
 RecordKey = tuple[str, str]  # (site, attendance / handover / ward id)
 DayKey = tuple[str, date]  # (site, London day)
-_NEVER = -(1 << 62)  # before any instant: the watermark of a state that has applied nothing
+_NEVER = NEVER  # the watermark of a state that has applied nothing
 _FOREVER = 1 << 62
 
 

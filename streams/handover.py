@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from streams.instants import MINUTE, Instant, max_or_none
+from streams.instants import MINUTE, NEVER, Instant, max_or_none
 
 STANDARD = 15 * MINUTE
 
@@ -14,7 +14,7 @@ class Handover:
     # Conflicting events of one kind: the latest occurred_at wins (no other field depends on it).
     arrived_at: Instant | None = None
     handed_over_at: Instant | None = None
-    last_event_at: Instant = 0
+    last_event_at: Instant = NEVER
 
     def arrive(self, at: Instant) -> None:
         if self.arrived_at is None or at > self.arrived_at:

@@ -15,6 +15,8 @@ MINUTE = 60_000_000
 HOUR = 60 * MINUTE
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EPOCH_ORDINAL = _EPOCH.toordinal()
+NEVER = -(1 << 62)  # before any instant
+_GMT_ADOPTED = (datetime(1848, 1, 1, tzinfo=UTC) - _EPOCH) // _MICROSECOND
 
 Instant = int
 
@@ -42,12 +44,15 @@ def to_duration(delta: timedelta) -> Instant:
 
 def london_day(instant: Instant) -> date:
     """The London calendar day containing the instant (DST-correct)."""
+    if instant < _GMT_ADOPTED:
+        return (_EPOCH + timedelta(microseconds=instant)).astimezone(LONDON).date()
     return _london_day_of_hour(instant // HOUR)
 
 
 @lru_cache(maxsize=1 << 16)
 def _london_day_of_hour(utc_hour: int) -> date:
-    # London's offset changes only on whole UTC hours, so a UTC hour lies within one London day.
+    # Since London adopted GMT (1847) its offset changes only on whole UTC hours, so a UTC
+    # hour lies within one London day; before that, local mean time was 1 min 15 s behind.
     return datetime.fromtimestamp(utc_hour * 3600, LONDON).date()
 
 

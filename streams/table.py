@@ -37,8 +37,9 @@ def _percent(value: Value) -> str:
 def _duration(value: Value) -> str:
     if value is None:
         return _NONE
-    hours, minutes = divmod(round(value), 60)
-    return f"{hours} h {minutes:02d} m" if hours else f"{minutes} m"
+    sign = "-" if value < 0 else ""  # a handover logged before its arrival: shown, not hidden
+    hours, minutes = divmod(round(abs(value)), 60)
+    return f"{sign}{hours} h {minutes:02d} m" if hours else f"{sign}{minutes} m"
 
 
 def _hours(value: Value) -> str:

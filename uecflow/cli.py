@@ -6,6 +6,7 @@ import argparse
 import gc
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
@@ -16,7 +17,7 @@ from typing import BinaryIO, TextIO
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
-from events.contract import on_the_calendar
+from events.contract import RFC3339_PATTERN, on_the_calendar
 from events.registry import ConfigError, Registry, load_registry
 from events.schema import json_schema
 from streams.replay import document, replay
@@ -79,12 +80,15 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _instant(text: str) -> datetime:
+    # The same rule as an event's occurred_at, so that T means what the events mean.
+    if not re.fullmatch(RFC3339_PATTERN, text):
+        raise argparse.ArgumentTypeError(
+            f"not an RFC 3339 instant with an offset (e.g. 2025-11-20T08:00:00Z): {text!r}"
+        )
     try:
         moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an RFC 3339 instant: {text!r}") from None
-    if moment.tzinfo is None:
-        raise argparse.ArgumentTypeError(f"needs a UTC offset or Z: {text!r}")
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"{error}: {text!r}") from None
     if not on_the_calendar(moment):
         raise argparse.ArgumentTypeError(f"outside years 1 to 9999 in UTC or London: {text!r}")
     return moment
@@ -101,7 +105,7 @@ def _replay(args: argparse.Namespace, registry: Registry) -> int:
     tune_gc_for_bulk_load()
     with ExitStack() as stack:
         source = _open_events(args.file, stack)
-        rejects = _open_rejects(args.rejects, stack)
+        rejects = _open_rejects(args.rejects, args.file, stack)
 
         def on_reject(number: int, line: bytes, reason: str) -> None:
             if rejects is not None:
@@ -141,9 +145,11 @@ def _open_events(name: str, stack: ExitStack) -> BinaryIO:
         raise UsageError(f"cannot read {name}: {error.strerror}") from None
 
 
-def _open_rejects(path: Path | None, stack: ExitStack) -> TextIO | None:
+def _open_rejects(path: Path | None, events: str, stack: ExitStack) -> TextIO | None:
     if path is None:
         return None
+    if events != "-" and path.exists() and path.samefile(events):
+        raise UsageError(f"--rejects {path} is the file being replayed: it would be emptied")
     try:
         return stack.enter_context(path.open("w", encoding="utf-8"))
     except OSError as error:

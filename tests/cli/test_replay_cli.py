@@ -448,3 +448,25 @@ def test_a_byte_order_mark_before_the_first_event_is_not_a_rejection(tmp_path: P
     document = uecflow("replay", path, "--json").document()
     assert document["rejected_events"] == 0
     assert document["sites"]["R1H12"]["ae_in_department"] == 1
+
+
+def test_a_rejects_file_that_is_the_input_is_refused_before_anything_is_lost(
+    tmp_path: Path,
+) -> None:
+    path = write_lines(tmp_path / "e.jsonl", [arrival("e1", "2025-01-15T08:00:00Z")])
+    run = uecflow("replay", path, "--rejects", path)
+    assert run.code == 2
+    assert "is the file being replayed" in run.stderr
+    assert path.read_bytes() == arrival("e1", "2025-01-15T08:00:00Z") + b"\n"
+
+
+@pytest.mark.parametrize(
+    "as_of", ["2025-01-15T08:00Z", "2025-01-15T08:00:00", "20250115T080000Z", "yesterday"]
+)
+def test_an_as_of_that_is_not_rfc_3339_with_an_offset_is_refused(
+    tmp_path: Path, as_of: str
+) -> None:
+    path = write_lines(tmp_path / "e.jsonl", [arrival("e1", "2025-01-15T08:00:00Z")])
+    run = uecflow("replay", path, "--as-of", as_of)
+    assert run.code == 2
+    assert "RFC 3339" in run.stderr

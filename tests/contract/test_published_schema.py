@@ -56,6 +56,13 @@ INVALID = [
         "beds_open_core": True,
         "beds_occupied": 0,
     },
+    {
+        "event_type": "beds.ward_state",
+        "ward": "w",
+        "ward_type": "adult_ga",
+        "beds_open_core": 1,
+        "beds_occupied": 1_000_001,
+    },
     {"event_type": "ambulance.handover"},
     {"event_type": "ambulance.handover", "handover_id": "h1", "occurred_at": "2025-11-20T08:00:00"},
     {"event_type": "ambulance.handover", "handover_id": "h1", "occurred_at": "1763625600"},
