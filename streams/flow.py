@@ -114,6 +114,23 @@ class FlowState:
             AmbulanceHandover: self._hand_over,
             WardState: self._ward,
         }
+        if stores is not None and self._horizon is not None:
+            self._recover()
+
+    def _recover(self) -> None:
+        """Rebuild what is derived from the stores (watermark, expiry indexes) after a restart,
+        so that records restored from a changelog still fold and expire."""
+        self._watermark = max(self._seen.values(), default=_NEVER)
+        for event_id, at in self._seen.items():
+            self._expiring_ids.add(event_id, at)
+        for key, visit in self._attendances.items():
+            if visit.arrived_at is None or visit.departed_at is not None:
+                self._expiring.add(key, visit.last_event_at)
+        for key, handover in self.stores.handovers.items():
+            if handover.arrived_at is None or handover.handed_over_at is not None:
+                self._expiring_handovers.add(key, handover.last_event_at)
+        if self._watermark != _NEVER:
+            self._sweep()
 
     @property
     def watermark(self) -> Instant | None:

@@ -127,3 +127,21 @@ def test_current_month_day_counters_are_kept() -> None:
     m = state.snapshot(at("2025-06-20T12:00:00Z")).site("R1H12")
     assert m["ae_departures_today"] == 1
     assert m["ae_4h_performance_month"] == pytest.approx(0.5)
+
+
+def test_a_state_rebuilt_from_its_stores_folds_and_expires_what_it_restored() -> None:
+    before = FlowState(REGISTRY, horizon=HORIZON)
+    before.apply(arrival("a", at("2025-06-02T08:00:00Z")))
+    before.apply(departure("a", at("2025-06-02T09:00:00Z")))
+    before.apply(dta("orphan", at("2025-06-02T10:00:00Z")))
+    # A restart: a new state on the same (changelogged) stores.
+    after = FlowState(REGISTRY, horizon=HORIZON, stores=before.stores)
+    assert after.watermark == before.watermark
+    assert after.apply(arrival("late", at("2025-05-30T08:00:00Z"))) is Outcome.TOO_LATE
+    after.apply(arrival("b", at("2025-06-06T08:00:00Z"), event_id="e-b"))
+    assert ("R1H12", "a") not in after.stores.attendances  # folded into 2 June
+    assert ("R1H12", "orphan") not in after.stores.attendances  # expired unmatched
+    assert after.unmatched_expired == 1
+    assert set(after.stores.seen) == {"e-b"}  # older ids forgotten with their records
+    m = after.snapshot(at("2025-06-06T12:00:00Z")).site("R1H12")
+    assert m["ae_4h_performance_month"] == 1.0
