@@ -1,11 +1,12 @@
-"""An index of keys by the hour of their last event, to find what the lateness horizon passed."""
+"""What the lateness horizon lets go: per site, its event time and the keys that may expire."""
 
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterator
+from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from streams.instants import HOUR, Instant
+from streams.instants import HOUR, NEVER, Instant
 
 K = TypeVar("K", bound=Hashable)
 
@@ -33,3 +34,19 @@ class ExpiryIndex(Generic[K]):
         self._last_hour = None
         for hour in sorted(h for h in self._buckets if (h + 1) * HOUR <= cutoff):
             yield from self._buckets.pop(hour)
+
+    def __bool__(self) -> bool:
+        return bool(self._buckets)
+
+
+@dataclass(slots=True)
+class SiteClock:
+    """One site's event time. Each site (one Kafka partition key) has its own watermark, so a
+    trust replaying a backlog after an outage is not refused as late because others moved on.
+    """
+
+    watermark: Instant = NEVER
+    next_sweep: Instant = NEVER
+    attendances: ExpiryIndex[tuple[str, str]] = field(default_factory=ExpiryIndex)
+    handovers: ExpiryIndex[tuple[str, str]] = field(default_factory=ExpiryIndex)
+    event_ids: ExpiryIndex[str] = field(default_factory=ExpiryIndex)

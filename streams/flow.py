@@ -30,7 +30,7 @@ from events.contract import (
 )
 from events.registry import Registry
 from streams.attendance import Attendance, DepartureCounts
-from streams.expiry import ExpiryIndex
+from streams.expiry import ExpiryIndex, SiteClock
 from streams.handover import Handover, HandoverCounts
 from streams.instants import HOUR, NEVER, Instant, london_day, same_month, to_duration, to_instant
 from streams.metrics import FlowParts
@@ -45,8 +45,7 @@ _ATTENDANCE_STEP: dict[type[EventBase], Callable[[Attendance, Any, Instant], Non
 
 RecordKey = tuple[str, str]  # (site, attendance / handover / ward id)
 DayKey = tuple[str, date]  # (site, London day)
-_NEVER = NEVER  # the watermark of a state that has applied nothing
-_FOREVER = 1 << 62
+_NEVER = NEVER  # the watermark of a site that has applied nothing
 
 
 class Outcome(Enum):
@@ -79,10 +78,13 @@ class FlowState:
     `horizon=None` keeps every record (a replay of a file: exact for any order of lines).
     `until` makes events after that instant count as not yet happened (a replay "as of T").
 
+    Event time is kept per site (a Kafka partition key): each site has its own watermark, and
+    its lateness horizon is measured against that.
+
     `snapshot(as_of)` is exact for an `as_of` at or after every applied event (and, with a
-    horizon, no earlier than watermark - horizon). Before some applied event, wards are still
-    exact (each keeps its recent snapshots), but an attendance or conveyance keeps only the
-    winning event of each kind: so a replay as of T passes `until=T` instead.
+    horizon, no earlier than any site's watermark - horizon). Before some applied event, wards
+    are still exact (each keeps its recent snapshots), but an attendance or conveyance keeps
+    only the winning event of each kind: so a replay as of T passes `until=T` instead.
     """
 
     def __init__(
@@ -100,13 +102,10 @@ class FlowState:
         # The hot path's stores, bound once (the Stores object never changes).
         self._attendances = self.stores.attendances
         self._seen = self.stores.seen
-        self._watermark = _NEVER
-        self._next_sweep = _NEVER if horizon is not None else _FOREVER
+        self._clocks: dict[str, SiteClock] = {}
+        self._restored_ids: ExpiryIndex[str] = ExpiryIndex()
         self.unmatched_expired = 0
-        self._expiring: ExpiryIndex[RecordKey] = ExpiryIndex()
-        self._expiring_handovers: ExpiryIndex[RecordKey] = ExpiryIndex()
-        self._expiring_ids: ExpiryIndex[str] = ExpiryIndex()
-        self._route: dict[type[EventBase], Callable[[Any, Instant], None]] = {
+        self._route: dict[type[EventBase], Callable[[Any, Instant, SiteClock], None]] = {
             AeArrival: self._attend,
             AeDecisionToAdmit: self._attend,
             AeDeparture: self._attend,
@@ -115,27 +114,13 @@ class FlowState:
             WardState: self._ward,
         }
         if stores is not None and self._horizon is not None:
-            self._recover()
-
-    def _recover(self) -> None:
-        """Rebuild what is derived from the stores (watermark, expiry indexes) after a restart,
-        so that records restored from a changelog still fold and expire."""
-        self._watermark = max(self._seen.values(), default=_NEVER)
-        for event_id, at in self._seen.items():
-            self._expiring_ids.add(event_id, at)
-        for key, visit in self._attendances.items():
-            if visit.arrived_at is None or visit.departed_at is not None:
-                self._expiring.add(key, visit.last_event_at)
-        for key, handover in self.stores.handovers.items():
-            if handover.arrived_at is None or handover.handed_over_at is not None:
-                self._expiring_handovers.add(key, handover.last_event_at)
-        if self._watermark != _NEVER:
-            self._sweep()
+            self._recover(self._horizon)
 
     @property
     def watermark(self) -> Instant | None:
-        """The latest occurred_at applied, if any."""
-        return None if self._watermark == _NEVER else self._watermark
+        """The latest occurred_at applied at any site, if any."""
+        latest = max((clock.watermark for clock in self._clocks.values()), default=_NEVER)
+        return None if latest == _NEVER else latest
 
     def apply(self, event: Event) -> Outcome:
         # The hot path of replay and of the live worker: kept flat on purpose.
@@ -147,19 +132,20 @@ class FlowState:
         if self._until is not None and at > self._until:
             seen[event_id] = at
             return Outcome.AFTER_AS_OF
+        clock = self._clocks.get(event.site) or self._clocks.setdefault(event.site, SiteClock())
         if self._horizon is not None:
-            if at < self._watermark - self._horizon:
+            if at < clock.watermark - self._horizon:
                 return Outcome.TOO_LATE
-            self._expiring_ids.add(event_id, at)
+            clock.event_ids.add(event_id, at)
         seen[event_id] = at
-        self._route[type(event)](event, at)
-        if at > self._watermark:
-            self._watermark = at
-            if at >= self._next_sweep:
-                self._sweep()
+        self._route[type(event)](event, at, clock)
+        if at > clock.watermark:
+            clock.watermark = at
+            if self._horizon is not None and at >= clock.next_sweep:
+                self._sweep(event.site, clock, self._horizon)
         return Outcome.APPLIED
 
-    def _attend(self, event: AttendanceEvent, at: Instant) -> None:
+    def _attend(self, event: AttendanceEvent, at: Instant, clock: SiteClock) -> None:
         key = (event.site, event.attendance_id)
         visit = self._attendances.get(key) or Attendance()
         before = visit.last_event_at
@@ -171,9 +157,9 @@ class FlowState:
             and visit.last_event_at != before
             and (visit.arrived_at is None or visit.departed_at is not None)
         ):
-            self._expiring.add(key, visit.last_event_at)
+            clock.attendances.add(key, visit.last_event_at)
 
-    def _hand_over(self, event: AmbulanceEvent, at: Instant) -> None:
+    def _hand_over(self, event: AmbulanceEvent, at: Instant, clock: SiteClock) -> None:
         key = (event.site, event.handover_id)
         handover = self.stores.handovers.get(key) or Handover()
         before = handover.last_event_at
@@ -187,44 +173,68 @@ class FlowState:
             and handover.last_event_at != before
             and (handover.arrived_at is None or handover.handed_over_at is not None)
         ):
-            self._expiring_handovers.add(key, handover.last_event_at)
+            clock.handovers.add(key, handover.last_event_at)
 
-    def _ward(self, event: WardState, at: Instant) -> None:
+    def _ward(self, event: WardState, at: Instant, clock: SiteClock) -> None:
         key = (event.site, event.ward)
         history = self.stores.wards.get(key) or WardHistory()
-        history.add(WardSnapshot.of(event, at), self._cutoff())
+        cutoff = None if self._horizon is None else clock.watermark - self._horizon
+        history.add(WardSnapshot.of(event, at), cutoff)
         self.stores.wards[key] = history
 
-    def _cutoff(self) -> Instant | None:
-        """Events before this instant are too late; nothing before it can be asked about."""
-        if self._horizon is None or self._watermark == _NEVER:
-            return None
-        return self._watermark - self._horizon
-
-    def _sweep(self) -> None:
-        cutoff = self._cutoff()
-        if cutoff is None:
-            return
+    def _sweep(self, site: str, clock: SiteClock, horizon: Instant) -> None:
+        cutoff = clock.watermark - horizon
         # The expiry index works in whole hours: nothing more expires before the next one.
-        self._next_sweep = self._watermark + ((cutoff // HOUR + 1) * HOUR - cutoff)
-        for key in self._expiring.expired(cutoff):
+        clock.next_sweep = clock.watermark + ((cutoff // HOUR + 1) * HOUR - cutoff)
+        for key in clock.attendances.expired(cutoff):
             self._fold_attendance(key, cutoff)
-        for key in self._expiring_handovers.expired(cutoff):
+        for key in clock.handovers.expired(cutoff):
             self._fold_handover(key, cutoff)
-        seen = self.stores.seen
-        for event_id in self._expiring_ids.expired(cutoff):
+        self._forget_ids(clock.event_ids, cutoff)
+        if self._restored_ids:
+            # Restored ids do not say their site: they wait for the slowest site's cutoff.
+            slowest = min(other.watermark for other in self._clocks.values()) - horizon
+            self._forget_ids(self._restored_ids, slowest)
+        self._forget_old_days(site, london_day(cutoff))
+
+    def _forget_ids(self, index: ExpiryIndex[str], cutoff: Instant) -> None:
+        seen = self._seen
+        for event_id in index.expired(cutoff):
             if seen.get(event_id, cutoff) < cutoff:
                 del seen[event_id]
-        self._forget_old_days(london_day(cutoff))
+
+    def _recover(self, horizon: Instant) -> None:
+        """Rebuild what is derived from the stores (each site's watermark, the expiry indexes)
+        after a restart, so that records restored from a changelog still fold and expire."""
+        for (site, _), history in self.stores.wards.items():
+            self._advance(site, history.snapshots[-1].occurred_at)
+        for key, visit in self._attendances.items():
+            clock = self._advance(key[0], visit.last_event_at)
+            if visit.arrived_at is None or visit.departed_at is not None:
+                clock.attendances.add(key, visit.last_event_at)
+        for key, handover in self.stores.handovers.items():
+            clock = self._advance(key[0], handover.last_event_at)
+            if handover.arrived_at is None or handover.handed_over_at is not None:
+                clock.handovers.add(key, handover.last_event_at)
+        for event_id, at in self._seen.items():
+            self._restored_ids.add(event_id, at)
+        for site, clock in self._clocks.items():
+            self._sweep(site, clock, horizon)
+
+    def _advance(self, site: str, at: Instant) -> SiteClock:
+        clock = self._clocks.setdefault(site, SiteClock())
+        clock.watermark = max(clock.watermark, at)
+        return clock
 
     def _fold_attendance(self, key: RecordKey, cutoff: Instant) -> None:
         visit = self.stores.attendances.get(key)
         if visit is None or visit.last_event_at >= cutoff:
             return
         if visit.arrived_at is not None and visit.departed_at is not None:
-            counts = self._day(key[0], london_day(visit.departed_at))
+            day_key = (key[0], london_day(visit.departed_at))
+            counts = self.stores.days.get(day_key) or DayCounts()
             counts.departed.count(visit, visit.arrived_at, visit.dta_at, visit.departed_at)
-            self.stores.days[(key[0], london_day(visit.departed_at))] = counts
+            self.stores.days[day_key] = counts
         elif visit.arrived_at is not None:
             return  # still in the department, however long: never folded
         else:
@@ -237,22 +247,20 @@ class FlowState:
             return
         arrived, handed_over = handover.arrived_at, handover.handed_over_at
         if arrived is not None and handed_over is not None:
-            counts = self._day(key[0], london_day(handed_over))
+            day_key = (key[0], london_day(handed_over))
+            counts = self.stores.days.get(day_key) or DayCounts()
             counts.handed_over.count(arrived, handed_over)
-            self.stores.days[(key[0], london_day(handed_over))] = counts
+            self.stores.days[day_key] = counts
         elif arrived is not None:
             return
         else:
             self.unmatched_expired += 1
         del self.stores.handovers[key]
 
-    def _day(self, site: str, day: date) -> DayCounts:
-        return self.stores.days.get((site, day)) or DayCounts()
-
-    def _forget_old_days(self, cutoff_day: date) -> None:
+    def _forget_old_days(self, site: str, cutoff_day: date) -> None:
         # Only the month containing the cutoff and later can still be asked about.
         first_kept = cutoff_day.replace(day=1)
-        for key in [key for key in self.stores.days if key[1] < first_kept]:
+        for key in [key for key in self.stores.days if key[0] == site and key[1] < first_kept]:
             del self.stores.days[key]
 
     def snapshot(self, as_of: datetime) -> FlowSnapshot:

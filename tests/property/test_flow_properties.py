@@ -229,16 +229,31 @@ CORRECTED_DEPARTURE = [
 
 
 def test_a_correction_after_its_attendance_was_folded_is_held_unmatched() -> None:
-    # Documented limit of the live horizon: an attendance finished more than 48 h ago is folded
-    # into its day's counters, so a second departure for it (a correction two days on, not a
-    # late event) no longer finds it. It is held, never counted, and expires as unmatched.
+    # Documented limit of the live horizon: an attendance finished more than 48 h (of its
+    # site's event time) ago is folded into its day's counters, so a second departure for it
+    # (a correction two days on, not a late event) no longer finds it. It is held, never
+    # counted, and expires as unmatched.
     events = parse(line_of(event) for event in CORRECTED_DEPARTURE)
     as_of = occurred_at({"occurred_at": "2025-01-12T11:00:00Z"})
+    same_site = parse([line_of({**CORRECTED_DEPARTURE[2], "site": "R1H12"})])
     folding = FlowState(REGISTRY, horizon=timedelta(hours=48))
-    assert set(apply_all(folding, events)) == {Outcome.APPLIED}
+    ordered = [events[0], events[1], same_site[0], events[3]]
+    assert set(apply_all(folding, ordered)) == {Outcome.APPLIED}
     metrics = folding.snapshot(as_of).site("R1H12")
     assert metrics["ae_departures_today"] == 0  # the correction is not counted today
     assert metrics["ae_4h_performance_month"] == 1.0  # the folded original still is
+
+
+def test_another_sites_event_time_does_not_fold_this_sites_records() -> None:
+    # Each site has its own watermark: the RQXM1 ambulance two days on folds nothing at R1H12,
+    # so the correction finds its attendance, exactly as without a horizon.
+    events = parse(line_of(event) for event in CORRECTED_DEPARTURE)
+    as_of = occurred_at({"occurred_at": "2025-01-12T11:00:00Z"})
+    folding = FlowState(REGISTRY, horizon=timedelta(hours=48))
+    keeping = FlowState(REGISTRY, horizon=None)
+    assert set(apply_all(folding, events)) == {Outcome.APPLIED}
+    apply_all(keeping, events)
+    assert levels(folding.snapshot(as_of)) == levels(keeping.snapshot(as_of))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -145,3 +145,14 @@ def test_a_state_rebuilt_from_its_stores_folds_and_expires_what_it_restored() ->
     assert set(after.stores.seen) == {"e-b"}  # older ids forgotten with their records
     m = after.snapshot(at("2025-06-06T12:00:00Z")).site("R1H12")
     assert m["ae_4h_performance_month"] == 1.0
+
+
+def test_a_sites_backlog_after_an_outage_is_not_refused_because_other_sites_moved_on() -> None:
+    state = FlowState(REGISTRY, horizon=HORIZON)
+    state.apply(arrival("q", at("2025-06-01T08:00:00Z"), site="RF4QH"))
+    state.apply(arrival("h", at("2025-06-05T08:00:00Z"), site="RQXM1"))  # four days on
+    # Queen's feed comes back with its backlog: late for Homerton's clock, not for its own.
+    assert state.apply(departure("q", at("2025-06-01T12:00:00Z"), site="RF4QH")) is Outcome.APPLIED
+    assert state.apply(arrival("r", at("2025-05-29T08:00:00Z"), site="RF4QH")) is Outcome.TOO_LATE
+    m = state.snapshot(at("2025-06-01T13:00:00Z")).site("RF4QH")
+    assert m["ae_departures_today"] == 1
