@@ -11,8 +11,8 @@ from events.registry import Registry
 
 _DESCRIPTION = (
     "One event, sent as one JSON object (one line of JSON Lines). Unknown fields are rejected. "
-    "Beyond this schema: nctr must not exceed beds_occupied, and an event_id already seen is a "
-    "duplicate and is ignored."
+    "Beyond this schema: integers are written without a fraction (1, not 1.0); nctr must not "
+    "exceed beds_occupied; an event_id already seen is a duplicate and is ignored."
 )
 
 
