@@ -14,6 +14,7 @@ from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import Enum
+from functools import partial
 from typing import Any
 
 from events.contract import (
@@ -36,12 +37,6 @@ from streams.instants import HOUR, NEVER, Instant, london_day, same_month, to_du
 from streams.metrics import FlowParts
 from streams.occupancy import WardHistory, WardSnapshot
 from streams.snapshot import FlowSnapshot
-
-_ATTENDANCE_STEP: dict[type[EventBase], Callable[[Attendance, Any, Instant], None]] = {
-    AeArrival: Attendance.arrive,
-    AeDecisionToAdmit: Attendance.decide_to_admit,
-    AeDeparture: Attendance.depart,
-}
 
 RecordKey = tuple[str, str]  # (site, attendance / handover / ward id)
 DayKey = tuple[str, date]  # (site, London day)
@@ -106,9 +101,9 @@ class FlowState:
         self._restored_ids: ExpiryIndex[str] = ExpiryIndex()
         self.unmatched_expired = 0
         self._route: dict[type[EventBase], Callable[[Any, Instant, SiteClock], None]] = {
-            AeArrival: self._attend,
-            AeDecisionToAdmit: self._attend,
-            AeDeparture: self._attend,
+            AeArrival: partial(self._attend, Attendance.arrive),
+            AeDecisionToAdmit: partial(self._attend, Attendance.decide_to_admit),
+            AeDeparture: partial(self._attend, Attendance.depart),
             AmbulanceArrival: self._hand_over,
             AmbulanceHandover: self._hand_over,
             WardState: self._ward,
@@ -145,11 +140,17 @@ class FlowState:
                 self._sweep(event.site, clock, self._horizon)
         return Outcome.APPLIED
 
-    def _attend(self, event: AttendanceEvent, at: Instant, clock: SiteClock) -> None:
+    def _attend(
+        self,
+        step: Callable[[Attendance, Any, Instant], None],
+        event: AttendanceEvent,
+        at: Instant,
+        clock: SiteClock,
+    ) -> None:
         key = (event.site, event.attendance_id)
         visit = self._attendances.get(key) or Attendance()
         before = visit.last_event_at
-        _ATTENDANCE_STEP[type(event)](visit, event, at)
+        step(visit, event, at)
         self._attendances[key] = visit  # reassigned, so a changelogged table sees it
         # Only a finished or unmatched record can expire: a patient in the department cannot.
         if (
