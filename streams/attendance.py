@@ -30,6 +30,12 @@ class Attendance:
     outcome: str = ""
     last_event_at: Instant = NEVER
 
+    @property
+    def may_expire(self) -> bool:
+        """Finished, or unmatched (no arrival): the lateness horizon may fold or drop it. A
+        patient or ambulance still waiting never expires, however long the wait."""
+        return self.arrived_at is None or self.departed_at is not None
+
     def arrive(self, event: AeArrival, at: Instant) -> None:
         if _supersedes(at, event.event_id, self.arrived_at, self.arrival_event):
             self.arrived_at, self.arrival_event = at, event.event_id

@@ -152,12 +152,7 @@ class FlowState:
         before = visit.last_event_at
         step(visit, event, at)
         self._attendances[key] = visit  # reassigned, so a changelogged table sees it
-        # Only a finished or unmatched record can expire: a patient in the department cannot.
-        if (
-            self._horizon is not None
-            and visit.last_event_at != before
-            and (visit.arrived_at is None or visit.departed_at is not None)
-        ):
+        if self._horizon is not None and visit.last_event_at != before and visit.may_expire:
             clock.attendances.add(key, visit.last_event_at)
 
     def _hand_over(self, event: AmbulanceEvent, at: Instant, clock: SiteClock) -> None:
@@ -169,11 +164,7 @@ class FlowState:
         else:
             handover.hand_over(at)
         self.stores.handovers[key] = handover
-        if (
-            self._horizon is not None
-            and handover.last_event_at != before
-            and (handover.arrived_at is None or handover.handed_over_at is not None)
-        ):
+        if self._horizon is not None and handover.last_event_at != before and handover.may_expire:
             clock.handovers.add(key, handover.last_event_at)
 
     def _ward(self, event: WardState, at: Instant, clock: SiteClock) -> None:
@@ -211,11 +202,11 @@ class FlowState:
             self._advance(site, history.snapshots[-1].occurred_at)
         for key, visit in self._attendances.items():
             clock = self._advance(key[0], visit.last_event_at)
-            if visit.arrived_at is None or visit.departed_at is not None:
+            if visit.may_expire:
                 clock.attendances.add(key, visit.last_event_at)
         for key, handover in self.stores.handovers.items():
             clock = self._advance(key[0], handover.last_event_at)
-            if handover.arrived_at is None or handover.handed_over_at is not None:
+            if handover.may_expire:
                 clock.handovers.add(key, handover.last_event_at)
         for event_id, at in self._seen.items():
             self._restored_ids.add(event_id, at)

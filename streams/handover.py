@@ -16,6 +16,12 @@ class Handover:
     handed_over_at: Instant | None = None
     last_event_at: Instant = NEVER
 
+    @property
+    def may_expire(self) -> bool:
+        """Finished, or unmatched (no arrival): the lateness horizon may fold or drop it. A
+        patient or ambulance still waiting never expires, however long the wait."""
+        return self.arrived_at is None or self.handed_over_at is not None
+
     def arrive(self, at: Instant) -> None:
         if self.arrived_at is None or at > self.arrived_at:
             self.arrived_at = at
