@@ -56,6 +56,7 @@ class Registry:
     trusts: dict[str, Trust]
     targets: Targets
     lateness_horizon: timedelta
+    future_tolerance: timedelta
 
     @property
     def places(self) -> tuple[str, ...]:
@@ -115,6 +116,7 @@ def _registry_from(raw: dict[str, Any]) -> Registry:
         trusts=trusts,
         targets=_targets_from(raw["targets"]),
         lateness_horizon=timedelta(hours=float(raw["flow"]["lateness_horizon_hours"])),
+        future_tolerance=timedelta(hours=float(raw["flow"].get("future_tolerance_hours", 24))),
     )
 
 

@@ -52,10 +52,16 @@ class Outcome(Enum):
 
 @dataclass(slots=True)
 class DayCounts:
-    """What a site's folded (finished, past the horizon) attendances and handovers added up to."""
+    """What a site's folded (finished, past the horizon) attendances and handovers added up to.
+
+    `folded_before`: every finished record of this day that ended before it is counted here. A
+    record that is still in the stores though it ended before it was counted by a sweep whose
+    deletions a crash cut short: it is deleted again, not counted twice.
+    """
 
     departed: DepartureCounts = field(default_factory=DepartureCounts)
     handed_over: HandoverCounts = field(default_factory=HandoverCounts)
+    folded_before: Instant = NEVER
 
 
 @dataclass(slots=True)
@@ -132,8 +138,10 @@ class FlowState:
             if at < clock.watermark - self._horizon:
                 return Outcome.TOO_LATE
             clock.event_ids.add(event_id, at)
-        seen[event_id] = at
         self._route[type(event)](event, at, clock)
+        # Written after the record it changed: a changelog cut short by a crash holds the id
+        # only if it holds the change too, so re-applying an event after a restart is exact.
+        seen[event_id] = at
         if at > clock.watermark:
             clock.watermark = at
             if self._horizon is not None and at >= clock.next_sweep:
@@ -149,22 +157,23 @@ class FlowState:
     ) -> None:
         key = (event.site, event.attendance_id)
         visit = self._attendances.get(key) or Attendance()
-        before = visit.last_event_at
+        before = (visit.last_event_at, visit.may_expire)
         step(visit, event, at)
         self._attendances[key] = visit  # reassigned, so a changelogged table sees it
-        if self._horizon is not None and visit.last_event_at != before and visit.may_expire:
+        if self._horizon is not None and (visit.last_event_at, True) != before and visit.may_expire:
             clock.attendances.add(key, visit.last_event_at)
 
     def _hand_over(self, event: AmbulanceEvent, at: Instant, clock: SiteClock) -> None:
         key = (event.site, event.handover_id)
         handover = self.stores.handovers.get(key) or Handover()
-        before = handover.last_event_at
+        before = (handover.last_event_at, handover.may_expire)
         if type(event) is AmbulanceArrival:
             handover.arrive(at)
         else:
             handover.hand_over(at)
         self.stores.handovers[key] = handover
-        if self._horizon is not None and handover.last_event_at != before and handover.may_expire:
+        changed = (handover.last_event_at, True) != before
+        if self._horizon is not None and changed and handover.may_expire:
             clock.handovers.add(key, handover.last_event_at)
 
     def _ward(self, event: WardState, at: Instant, clock: SiteClock) -> None:
@@ -178,10 +187,19 @@ class FlowState:
         cutoff = clock.watermark - horizon
         # The expiry index works in whole hours: nothing more expires before the next one.
         clock.next_sweep = clock.watermark + ((cutoff // HOUR + 1) * HOUR - cutoff)
-        for key in clock.attendances.expired(cutoff):
-            self._fold_attendance(key, cutoff)
-        for key in clock.handovers.expired(cutoff):
-            self._fold_handover(key, cutoff)
+        fold = _Fold(site, cutoff // HOUR * HOUR, self.stores.days)
+        # A key may sit in several hours of an index: each is folded once.
+        expired = dict.fromkeys(clock.attendances.expired(cutoff))
+        attendances = [key for key in expired if self._fold_visit(key, fold)]
+        expired = dict.fromkeys(clock.handovers.expired(cutoff))
+        handovers = [key for key in expired if self._fold_handover(key, fold)]
+        # Every day first, then the records: a crash in between leaves records that the next
+        # sweep recognises (by `folded_before`) as counted already.
+        fold.write()
+        for key in attendances:
+            del self.stores.attendances[key]
+        for key in handovers:
+            del self.stores.handovers[key]
         self._forget_ids(clock.event_ids, cutoff)
         if self._restored_ids:
             # Restored ids do not say their site: they wait for the slowest site's cutoff.
@@ -218,36 +236,35 @@ class FlowState:
         clock.watermark = max(clock.watermark, at)
         return clock
 
-    def _fold_attendance(self, key: RecordKey, cutoff: Instant) -> None:
+    def _fold_visit(self, key: RecordKey, fold: _Fold) -> bool:
+        """Count a finished attendance into its day; say whether the record may go."""
         visit = self.stores.attendances.get(key)
-        if visit is None or visit.last_event_at >= cutoff:
-            return
-        if visit.arrived_at is not None and visit.departed_at is not None:
-            day_key = (key[0], london_day(visit.departed_at))
-            counts = self.stores.days.get(day_key) or DayCounts()
+        if visit is None or visit.last_event_at >= fold.before:
+            return False
+        if visit.arrived_at is None:
+            self.unmatched_expired += 1
+            return True
+        if visit.departed_at is None:
+            return False  # still in the department, however long: never folded
+        counts = fold.day(london_day(visit.departed_at), visit.last_event_at)
+        if counts is not None:
             counts.departed.count(visit, visit.arrived_at, visit.dta_at, visit.departed_at)
-            self.stores.days[day_key] = counts
-        elif visit.arrived_at is not None:
-            return  # still in the department, however long: never folded
-        else:
-            self.unmatched_expired += 1
-        del self.stores.attendances[key]
+        return True
 
-    def _fold_handover(self, key: RecordKey, cutoff: Instant) -> None:
+    def _fold_handover(self, key: RecordKey, fold: _Fold) -> bool:
         handover = self.stores.handovers.get(key)
-        if handover is None or handover.last_event_at >= cutoff:
-            return
+        if handover is None or handover.last_event_at >= fold.before:
+            return False
         arrived, handed_over = handover.arrived_at, handover.handed_over_at
-        if arrived is not None and handed_over is not None:
-            day_key = (key[0], london_day(handed_over))
-            counts = self.stores.days.get(day_key) or DayCounts()
-            counts.handed_over.count(arrived, handed_over)
-            self.stores.days[day_key] = counts
-        elif arrived is not None:
-            return
-        else:
+        if arrived is None:
             self.unmatched_expired += 1
-        del self.stores.handovers[key]
+            return True
+        if handed_over is None:
+            return False
+        counts = fold.day(london_day(handed_over), handover.last_event_at)
+        if counts is not None:
+            counts.handed_over.count(arrived, handed_over)
+        return True
 
     def _forget_old_days(self, site: str, cutoff_day: date) -> None:
         # Only the month containing the cutoff and later can still be asked about.
@@ -276,6 +293,27 @@ class FlowState:
                     parts[site].departed_today.add(counts.departed)
                     parts[site].handed_over_today.add(counts.handed_over)
         return FlowSnapshot(as_of=as_of, sites=parts, registry=self.registry)
+
+
+class _Fold:
+    """One sweep's additions to a site's day counters, written once per day at the end."""
+
+    def __init__(self, site: str, before: Instant, days: MutableMapping[DayKey, DayCounts]):
+        self.site, self.before, self._days = site, before, days
+        self._pending: dict[DayKey, DayCounts] = {}
+
+    def day(self, day: date, ended_at: Instant) -> DayCounts | None:
+        """The counters to add a record that ended at `ended_at` to; None if it is in already."""
+        key = (self.site, day)
+        counts = self._pending.get(key)
+        if counts is None:
+            counts = self._pending[key] = self._days.get(key) or DayCounts()
+        return None if ended_at < counts.folded_before else counts
+
+    def write(self) -> None:
+        for key, counts in self._pending.items():
+            counts.folded_before = max(counts.folded_before, self.before)
+            self._days[key] = counts
 
 
 def _count_attendance(part: FlowParts, visit: Attendance, t: Instant, today: date) -> None:

@@ -49,7 +49,9 @@ class WardHistory:
         index = len(snapshots)
         while index and snapshots[index - 1].order > snapshot.order:
             index -= 1
-        snapshots.insert(index, snapshot)
+        # Idempotent: a worker re-applies an event after a crash cut its writes short.
+        if not index or snapshots[index - 1].order != snapshot.order:
+            snapshots.insert(index, snapshot)
         if cutoff is not None:
             while len(snapshots) > 1 and snapshots[1].occurred_at <= cutoff:
                 del snapshots[0]

@@ -71,12 +71,52 @@ def _parser() -> argparse.ArgumentParser:
     schema = commands.add_parser("schema", help="print the event contract as JSON Schema")
     schema.set_defaults(handler=_schema)
 
+    _add_worker(commands)
+
     commands.add_parser(
         "sample",
         help="generate a seeded sample of events (see: uecflow sample --help)",
         add_help=False,
     )
     return parser
+
+
+def _add_worker(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    env = os.environ.get
+    worker = commands.add_parser("worker", help="run the live pipeline: Kafka in, /metrics out")
+    worker.add_argument(
+        "--bootstrap",
+        default=env("UECFLOW_KAFKA", "127.0.0.1:9092"),
+        help="Kafka bootstrap servers (default: $UECFLOW_KAFKA or 127.0.0.1:9092)",
+    )
+    worker.add_argument(
+        "--topic-prefix", default=env("UECFLOW_TOPIC_PREFIX", "uecflow"), help="topic names"
+    )
+    worker.add_argument("--partitions", type=int, default=12, help="partitions of new topics")
+    worker.add_argument(
+        "--store", choices=["memory", "rocksdb"], default="memory", help="table store"
+    )
+    worker.add_argument("--data-dir", type=Path, default=Path("var/worker"), help="local state")
+    worker.add_argument("--host", default="127.0.0.1", help="address of /metrics and /health")
+    worker.add_argument("--port", type=int, default=6066, help="port of /metrics and /health")
+    worker.add_argument("--log-level", default="info", choices=["debug", "info", "warning"])
+    worker.set_defaults(handler=_worker)
+
+
+def _worker(args: argparse.Namespace, registry: Registry) -> int:
+    from streams.topics import Topics
+    from streams.worker import WorkerSettings, run_worker
+    from uecflow.logs import logging_config
+
+    settings = WorkerSettings(
+        bootstrap=args.bootstrap,
+        topics=Topics(args.topic_prefix, args.partitions),
+        store=f"{args.store}://",
+        data_dir=args.data_dir,
+        web_host=args.host,
+        web_port=args.port,
+    )
+    return run_worker(settings, registry, logging_config(args.log_level))
 
 
 def _instant(text: str) -> datetime:

@@ -1,0 +1,61 @@
+"""The Kafka topics of uecflow, and creating them (Faust does not create source topics)."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import suppress
+from dataclasses import dataclass
+
+from kafka.admin import KafkaAdminClient, NewTopic
+from kafka.errors import TopicAlreadyExistsError
+from kafka.partitioner.default import murmur2
+
+from streams.intake import Stream
+
+log = logging.getLogger(__name__)
+
+# One partition per site would do for NEL's six; twelve leave room to add sites and workers.
+DEFAULT_PARTITIONS = 12
+DEAD_LETTER_RETENTION_MS = 30 * 24 * 3600 * 1000  # a month to look into what a trust sent
+
+
+@dataclass(frozen=True, slots=True)
+class Topics:
+    """Topic names under one prefix (a deployment, or one test)."""
+
+    prefix: str = "uecflow"
+    partitions: int = DEFAULT_PARTITIONS
+
+    def of(self, stream: Stream) -> str:
+        return f"{self.prefix}.{stream.value}"
+
+    @property
+    def dead_letter(self) -> str:
+        return f"{self.prefix}.dead-letter"
+
+    def partition_of(self, site: str) -> int:
+        """The partition Kafka's default partitioner gives a message keyed by `site`."""
+        return int(murmur2(site.encode()) & 0x7FFFFFFF) % self.partitions
+
+
+def ensure_topics(bootstrap: str, topics: Topics) -> None:
+    """Create the source and dead-letter topics if missing; leave existing ones alone."""
+    wanted = [NewTopic(topics.of(stream), topics.partitions, 1) for stream in Stream]
+    wanted.append(
+        NewTopic(
+            topics.dead_letter,
+            1,
+            1,
+            topic_configs={"retention.ms": str(DEAD_LETTER_RETENTION_MS)},
+        )
+    )
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="uecflow-topics")
+    try:
+        existing = set(admin.list_topics())
+        missing = [topic for topic in wanted if topic.name not in existing]
+        if missing:
+            with suppress(TopicAlreadyExistsError):  # another worker created them first
+                admin.create_topics(missing)
+            log.info("created topics %s", ", ".join(topic.name for topic in missing))
+    finally:
+        admin.close()

@@ -1,0 +1,206 @@
+"""The live worker: Faust agents feed each topic's messages to the pipeline; /metrics reads it.
+
+Thin on purpose: admitting, applying and counting live in `streams.pipeline` and the flow
+core. Here: topics, one changelogged table, one agent per topic (concurrency 1: faust issue
+606 loses messages with more), the dead-letter topic, and the web pages.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import faust
+from faust.types import EventT
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    disable_created_metrics,
+    generate_latest,
+)
+
+from events.registry import Registry
+from streams.exporter import FlowCollector
+from streams.intake import Refused, Stream
+from streams.pipeline import Pipeline
+from streams.topics import Topics, ensure_topics
+
+log = logging.getLogger("uecflow.worker")
+TABLE = "flow-state"
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerSettings:
+    bootstrap: str = "127.0.0.1:9092"
+    topics: Topics = field(default_factory=Topics)
+    store: str = "memory://"  # "rocksdb://" in production: a restart then reads less changelog
+    data_dir: Path = Path("var/worker")
+    web_host: str = "127.0.0.1"
+    web_port: int = 6066
+
+    @property
+    def app_id(self) -> str:
+        return f"{self.topics.prefix}-worker"
+
+
+def build_app(
+    settings: WorkerSettings, registry: Registry, clock: Callable[[], datetime] | None = None
+) -> tuple[faust.App, Pipeline]:
+    now = clock or _wall_clock
+    app = faust.App(
+        settings.app_id,
+        broker=f"kafka://{settings.bootstrap}",
+        store=settings.store,
+        datadir=str(settings.data_dir),
+        topic_partitions=settings.topics.partitions,
+        topic_replication_factor=1,
+        producer_acks=-1,
+        consumer_auto_offset_reset="earliest",
+        # A killed worker's partitions move on after 10 s, not Faust's default minute.
+        broker_session_timeout=10.0,
+        broker_heartbeat_interval=3.0,
+        web_host=settings.web_host,
+        web_port=settings.web_port,
+        web_in_thread=False,
+        autodiscover=False,
+    )
+    table = app.Table(
+        TABLE,
+        default=None,
+        partitions=settings.topics.partitions,
+        key_type=bytes,
+        value_type=bytes,
+    )
+    writer = _TableWriter(table, settings.topics)
+    disable_created_metrics()  # type: ignore[no-untyped-call]  # `_created` series: no use here
+    metrics = CollectorRegistry(auto_describe=False)
+    pipeline = Pipeline(registry, writer.send, now, metrics)
+    metrics.register(FlowCollector(registry, pipeline.read, now))
+    _wire(app, table, pipeline, settings.topics, metrics)
+    return app, pipeline
+
+
+def _wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+class _TableWriter:
+    """Writes a change to the table's local store and its changelog, in the site's partition.
+
+    Faust's own `table[key] = value` would use the partition of the event being processed;
+    the flow core also writes outside any event (the sweep after recovery), and an event id's
+    site is known only to the pipeline, so the partition is chosen here from the site.
+    """
+
+    def __init__(self, table: Any, topics: Topics) -> None:
+        self._table, self._topics = table, topics
+
+    def send(self, site: str, key: bytes, value: bytes | None) -> None:
+        partition = self._topics.partition_of(site)
+        store = self._table.data
+        if hasattr(store, "_db_for_partition"):  # RocksDB: one database per partition
+            store._key_index[key] = partition
+            db = store._db_for_partition(partition)
+            if value is None:
+                db.delete(key)
+            else:
+                db.put(key, value)
+        elif value is None:
+            store.pop(key, None)
+        else:
+            store[key] = value
+        self._table.send_changelog(partition, key, value, "raw", "raw")
+
+
+def _wire(
+    app: faust.App, table: Any, pipeline: Pipeline, topics: Topics, metrics: CollectorRegistry
+) -> None:
+    dead_letter = app.topic(
+        topics.dead_letter, key_type=bytes, value_type=bytes, value_serializer="raw"
+    )
+
+    @app.on_rebalance_complete.connect  # type: ignore[arg-type]  # mode's stub wants a sync def
+    async def _recovered(_sender: Any, *_: Any, **__: Any) -> None:
+        pipeline.recover(list(table.data.items()))
+        log.info("flow state recovered from the changelog: %d entries", len(table.data))
+
+    for stream in Stream:
+        _add_agent(app, stream, topics, pipeline, dead_letter)
+
+    @app.page("/metrics")
+    async def _metrics(web: Any, _request: Any) -> Any:
+        body = generate_latest(metrics)
+        return web.bytes(body, content_type=CONTENT_TYPE_LATEST.split(";")[0])
+
+    @app.page("/health")
+    async def _health(web: Any, _request: Any) -> Any:
+        status = 200 if pipeline.ready else 503
+        return web.json({"status": "ok" if pipeline.ready else "recovering"}, status=status)
+
+
+def _add_agent(
+    app: faust.App, stream: Stream, topics: Topics, pipeline: Pipeline, dead_letter: Any
+) -> None:
+    source = app.topic(
+        topics.of(stream),
+        key_type=bytes,
+        value_type=bytes,
+        key_serializer="raw",
+        value_serializer="raw",
+        partitions=topics.partitions,
+    )
+
+    async def consume(events: AsyncIterator[EventT[bytes]]) -> None:
+        async for event in events:
+            refused = pipeline.handle(event.value, stream)
+            if refused is not None:
+                await _dead_letter(dead_letter, event, refused)
+
+    app.agent(source, name=f"uecflow.{stream.value}", concurrency=1)(_events_of(consume))
+
+
+def _events_of(
+    consume: Callable[[AsyncIterator[EventT[bytes]]], Any],
+) -> Callable[[Any], Any]:
+    # Faust hands an agent a stream of values; the dead letter needs the whole message.
+    async def agent(stream: Any) -> None:
+        await consume(stream.events())
+
+    return agent
+
+
+async def _dead_letter(topic: Any, event: EventT[bytes], refused: Refused) -> None:
+    message = event.message
+    headers = {
+        "uecflow-reason": refused.reason.encode(),
+        "uecflow-field": (refused.field or "").encode(),
+        "uecflow-source": f"{message.topic}/{message.partition}/{message.offset}".encode(),
+    }
+    await topic.send(key=message.key, value=message.value, headers=headers)
+    # The field, not the reason: a reason may quote what the sender wrote.
+    log.warning(
+        "dead letter: %s/%d/%d refused on %s",
+        message.topic,
+        message.partition,
+        message.offset,
+        refused.field or "the whole message",
+    )
+
+
+def run_worker(settings: WorkerSettings, registry: Registry, logging_config: dict[str, Any]) -> int:
+    """Create the topics, then run until SIGTERM or SIGINT (Faust commits and stops cleanly)."""
+    ensure_topics(settings.bootstrap, settings.topics)
+    app, _ = build_app(settings, registry)
+    worker = faust.Worker(
+        app,
+        loglevel=logging_config["root"]["level"],
+        logging_config=logging_config,
+        redirect_stdouts=False,
+        quiet=True,
+    )
+    worker.execute_from_commandline()
+    return 0

@@ -1,0 +1,74 @@
+"""One real Kafka broker for the whole session (scripts/kafka-local), a worker per test."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from events.registry import load_registry
+from producers.sample_day import generate
+from streams.topics import Topics
+from tests.integration.harness import Broker, Worker, shifted
+
+pytestmark = pytest.mark.kafka
+
+
+@pytest.fixture(scope="session")
+def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where brokers and workers keep their files: .ci/run's folder, so it can stop them all."""
+    chosen = os.environ.get("UECFLOW_TEST_RUN_DIR")
+    return Path(chosen) if chosen else tmp_path_factory.mktemp("run")
+
+
+@pytest.fixture(scope="session")
+def broker(run_dir: Path) -> Iterator[Broker]:
+    broker = Broker(run_dir / "kafka")
+    broker.start()
+    yield broker
+    broker.stop()
+
+
+@pytest.fixture
+def topics() -> Topics:
+    # Each test its own topics and consumer group on the shared broker.
+    return Topics(prefix=f"t{uuid.uuid4().hex[:10]}", partitions=6)
+
+
+@pytest.fixture
+def worker(broker: Broker, topics: Topics, run_dir: Path) -> Iterator[Worker]:
+    worker = Worker(broker.bootstrap, topics, run_dir / f"{topics.prefix}.log")
+    worker.start()
+    yield worker
+    worker.stop()
+
+
+@pytest.fixture(scope="session")
+def nel_events() -> list[str]:
+    """A generated NEL day for all six sites, moved to end within the last day, shuffled, with
+    re-sent duplicates and invalid lines: the live clock then sees 12-hour waits and today's
+    figures."""
+    registry = load_registry(None)
+    lines = list(generate(start=date(2025, 11, 20), days=1, seed=11, registry=registry))
+    rng = random.Random(11)
+    lines += rng.sample(lines, 150)  # re-sent: the same event_id again
+    rng.shuffle(lines)
+    last = max(_occurred_at(line) for line in lines)
+    # Whole days, so the hours of the day stay as generated; every event is then in the past.
+    days = (datetime.now(UTC) - last).days
+    return list(shifted(lines, timedelta(days=days)))
+
+
+def _occurred_at(line: str) -> datetime:
+    try:
+        text = json.loads(line)["occurred_at"]
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except (ValueError, KeyError, TypeError):
+        return datetime.min.replace(tzinfo=UTC)
+    return moment if moment.tzinfo else datetime.min.replace(tzinfo=UTC)
