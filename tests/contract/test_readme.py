@@ -2,18 +2,40 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from events.registry import load_registry
+from streams.exporter import FlowCollector, prometheus_name
+from streams.flow import FlowState
 from streams.metrics import METRICS, Metric
 
+REGISTRY = load_registry(None)
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("metric", METRICS, ids=[metric.name for metric in METRICS])
 def test_readme_documents_every_metric_as_the_code_defines_it(metric: Metric) -> None:
     assert f"| `{metric.name}` | {metric.unit} | {metric.help} |" in README
+
+
+@pytest.mark.parametrize("metric", METRICS, ids=[metric.name for metric in METRICS])
+def test_readme_names_every_metrics_prometheus_family(metric: Metric) -> None:
+    assert f"| `{prometheus_name(metric)}` |" in README
+
+
+def test_readme_documents_every_other_family_on_metrics() -> None:
+    families = {family.name for family in _live_collector().collect()}
+    families |= {"uecflow_events_processed", "uecflow_events_duplicate", "uecflow_events_rejected"}
+    documented = {name for name in families if f"| `{name}" in README}
+    assert documented == families
+
+
+def _live_collector() -> FlowCollector:
+    state = FlowState(REGISTRY, horizon=None)
+    return FlowCollector(REGISTRY, lambda t: (state.snapshot(t), {}), lambda: datetime.now(UTC))
 
 
 def test_readme_has_no_placeholder_left() -> None:
