@@ -56,4 +56,5 @@ def test_an_event_beyond_the_future_tolerance_is_refused_as_a_clock_error() -> N
 def test_bad_bytes_are_refused_with_a_one_line_reason(line: bytes) -> None:
     refused = INTAKE.admit(line, Stream.AE, NOW)
     assert isinstance(refused, Refused)
-    assert refused.reason and "\n" not in refused.reason
+    assert refused.reason
+    assert "\n" not in refused.reason

@@ -74,6 +74,7 @@ def test_a_restarted_pipeline_has_the_same_state_and_freshness() -> None:
     restarted, _ = started(changelog)
     assert in_department(restarted) == 1
     before, after = pipeline.read(NOW), restarted.read(NOW)
-    assert before is not None and after is not None
+    assert before is not None
+    assert after is not None
     assert dict(after[1]) == dict(before[1]) == {("R1H12", "ae"): after[1][("R1H12", "ae")]}
     assert after[0].system() == before[0].system()
