@@ -54,7 +54,9 @@ class Intake:
         self._parser = EventParser(registry)
         self._tolerance = registry.future_tolerance
 
-    def admit(self, raw: bytes, stream: Stream, now: datetime) -> Event | Refused:
+    def admit(self, raw: bytes | None, stream: Stream, now: datetime) -> Event | Refused:
+        if raw is None:  # a tombstone: someone treated the topic as compacted
+            return Refused("message has no value: expected one JSON object")
         try:
             event = self._parser.parse(raw)
         except InvalidEvent as invalid:

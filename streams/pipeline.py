@@ -66,7 +66,7 @@ class Pipeline:
             self._registry, horizon=self._registry.lateness_horizon, stores=self._logged.stores
         )
 
-    def handle(self, raw: bytes, stream: Stream) -> Refused | None:
+    def handle(self, raw: bytes | None, stream: Stream) -> Refused | None:
         """Apply one message; return why it is refused, if it is (for the dead-letter topic)."""
         state = self._state
         assert state is not None, "handle() before recover()"

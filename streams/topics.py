@@ -10,7 +10,8 @@ from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import TopicAlreadyExistsError
 from kafka.partitioner.default import murmur2
 
-from streams.intake import Stream
+from events.contract import Event
+from streams.intake import STREAM_OF, Stream
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,10 @@ class Topics:
 
     def of(self, stream: Stream) -> str:
         return f"{self.prefix}.{stream.value}"
+
+    def for_event(self, event: Event) -> str:
+        """The topic of the event's stream (producers send here, keyed by `event.site`)."""
+        return self.of(STREAM_OF[type(event)])
 
     @property
     def dead_letter(self) -> str:

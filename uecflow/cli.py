@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import importlib
 import json
 import os
 import re
@@ -24,6 +25,13 @@ from streams.replay import document, replay
 from streams.table import render
 
 PROGRESS_FROM_BYTES = 20 * 1024 * 1024
+# Commands that live with their code and parse their own options: module, one-line summary.
+PASSTHROUGH = {
+    "sample": ("producers.sample_day", "generate a seeded sample of events"),
+    "produce": ("producers.produce", "send a file of events to Kafka, validated, keyed by site"),
+    "gateway": ("producers.gateway", "run the HTTPS ingestion gateway for trusts"),
+    "simulate": ("producers.simulator", "simulate the NEL emergency departments"),
+}
 Handler = Callable[[argparse.Namespace, Registry], int]
 
 
@@ -34,10 +42,12 @@ class UsageError(Exception):
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args, rest = parser.parse_known_args(argv)
-    if args.command == "sample":
-        from producers.sample_day import main as sample_main
-
-        return sample_main(rest)  # it parses its own options
+    if args.command in PASSTHROUGH:
+        if args.config:
+            os.environ["UECFLOW_CONFIG"] = args.config  # load_registry(None) reads it
+        module = importlib.import_module(PASSTHROUGH[args.command][0])
+        command_main: Callable[[list[str]], int] = module.main
+        return command_main(rest)  # it parses its own options
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     try:
@@ -73,11 +83,10 @@ def _parser() -> argparse.ArgumentParser:
 
     _add_worker(commands)
 
-    commands.add_parser(
-        "sample",
-        help="generate a seeded sample of events (see: uecflow sample --help)",
-        add_help=False,
-    )
+    for command, (_, summary) in PASSTHROUGH.items():
+        commands.add_parser(
+            command, help=f"{summary} (see: uecflow {command} --help)", add_help=False
+        )
     return parser
 
 

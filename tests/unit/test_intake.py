@@ -52,8 +52,10 @@ def test_an_event_beyond_the_future_tolerance_is_refused_as_a_clock_error() -> N
     assert "ahead of the clock" in refused.reason
 
 
-@pytest.mark.parametrize("line", [b"", b"{", b'{"event_type":"ae.arrival"}', b"\xff\xfe"])
-def test_bad_bytes_are_refused_with_a_one_line_reason(line: bytes) -> None:
+@pytest.mark.parametrize(
+    "line", [None, b"", b"{", b'{"event_type":"ae.arrival"}', b"\xff\xfe", b"[]", b"null"]
+)
+def test_bad_bytes_are_refused_with_a_one_line_reason(line: bytes | None) -> None:
     refused = INTAKE.admit(line, Stream.AE, NOW)
     assert isinstance(refused, Refused)
     assert refused.reason
