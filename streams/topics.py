@@ -43,7 +43,7 @@ class Topics:
         return int(murmur2(site.encode()) & 0x7FFFFFFF) % self.partitions
 
 
-def ensure_topics(bootstrap: str, topics: Topics) -> None:
+def ensure_topics(bootstrap: str, topics: Topics, timeout: float = 30.0) -> None:
     """Create the source and dead-letter topics if missing; leave existing ones alone."""
     wanted = [NewTopic(topics.of(stream), topics.partitions, 1) for stream in Stream]
     wanted.append(
@@ -54,7 +54,12 @@ def ensure_topics(bootstrap: str, topics: Topics) -> None:
             topic_configs={"retention.ms": str(DEAD_LETTER_RETENTION_MS)},
         )
     )
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="uecflow-topics")
+    milliseconds = int(timeout * 1000)
+    admin = KafkaAdminClient(
+        bootstrap_servers=bootstrap,
+        client_id="uecflow-topics",
+        request_timeout_ms=milliseconds,
+    )
     try:
         existing = set(admin.list_topics())
         missing = [topic for topic in wanted if topic.name not in existing]
