@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from events import Event
 from events.parse import EventParser
 from producers.produce import Message, Rejected, messages, send_all
 from streams.topics import Topics
@@ -15,7 +16,7 @@ TOPICS = Topics("uecflow", 12)
 PARSER = EventParser(REGISTRY)
 
 
-def line(event: Any) -> bytes:
+def line(event: Event) -> bytes:
     return event.model_dump_json().encode() + b"\n"
 
 
