@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import astuple
 from datetime import date
 from typing import Any, Generic, TypeVar, cast
 
@@ -135,7 +134,20 @@ def decode_key(raw: bytes) -> tuple[str, Any]:
 
 def encode_record(_site: str, record: Any) -> bytes:
     """A record as compact JSON: [version, [fields...]]."""
-    return _json([_VERSION, astuple(record)])
+    return _json([_VERSION, _ENCODERS[type(record)](record)])
+
+
+def _flat(record: Any) -> list[Any]:
+    # Not dataclasses.astuple: it deep-copies every field, and this runs for every write.
+    return [getattr(record, name) for name in record.__slots__]
+
+
+_ENCODERS: dict[type, Callable[[Any], list[Any]]] = {
+    Attendance: _flat,
+    Handover: _flat,
+    WardHistory: lambda history: [[_flat(snapshot) for snapshot in history.snapshots]],
+    DayCounts: lambda day: [_flat(day.departed), _flat(day.handed_over), day.folded_before],
+}
 
 
 def encode_seen(site: str, at: Instant) -> bytes:
@@ -147,8 +159,11 @@ def encode_instant(_site: str, at: Instant) -> bytes:
     return _json([_VERSION, [at]])
 
 
+_ENCODE_JSON = json.JSONEncoder(separators=(",", ":")).encode  # one encoder, not one a call
+
+
 def _json(value: object) -> bytes:
-    return json.dumps(value, separators=(",", ":")).encode()
+    return _ENCODE_JSON(value).encode()
 
 
 def decode_value(kind: str, raw: bytes) -> Any:
