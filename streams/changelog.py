@@ -3,7 +3,7 @@
 All five stores share one key space, so that the writes one event causes go to one changelog
 partition (its site's) in the order they were made. A crash then leaves a prefix of them, and
 the flow core is written so that re-applying the events after that prefix is exact: an event's
-id is stored after its record, and a fold is recognised by its day's `folded_before`.
+id is stored after its record, and a fold is recognised by its day's `..._folded_before` marks.
 
 Pure: the changelog is a function passed in (`send(site, key, value or None)`), so the same
 stores run under Faust, in a test, or in a simulated crash.
@@ -146,7 +146,12 @@ _ENCODERS: dict[type, Callable[[Any], list[Any]]] = {
     Attendance: _flat,
     Handover: _flat,
     WardHistory: lambda history: [[_flat(snapshot) for snapshot in history.snapshots]],
-    DayCounts: lambda day: [_flat(day.departed), _flat(day.handed_over), day.folded_before],
+    DayCounts: lambda day: [
+        _flat(day.departed),
+        _flat(day.handed_over),
+        day.departures_folded_before,
+        day.handovers_folded_before,
+    ],
 }
 
 
@@ -174,8 +179,8 @@ def decode_value(kind: str, raw: bytes) -> Any:
 
 
 def _day_counts(fields: list[Any]) -> DayCounts:
-    departed, handed_over, folded_before = fields
-    return DayCounts(DepartureCounts(*departed), HandoverCounts(*handed_over), folded_before)
+    departed, handed_over, *marks = fields
+    return DayCounts(DepartureCounts(*departed), HandoverCounts(*handed_over), *marks)
 
 
 def _ward_history(fields: list[Any]) -> WardHistory:

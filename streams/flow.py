@@ -39,6 +39,8 @@ from streams.occupancy import WardHistory, WardSnapshot
 from streams.snapshot import FlowSnapshot
 
 RecordKey = tuple[str, str]  # (site, attendance / handover / ward id)
+Handler = Callable[[Any, Instant, SiteClock], None]
+AE, BEDS, AMBULANCE = "ae", "beds", "ambulance"  # the feeds: one Kafka topic each
 DayKey = tuple[str, date]  # (site, London day)
 _NEVER = NEVER  # the watermark of a site that has applied nothing
 
@@ -54,14 +56,16 @@ class Outcome(Enum):
 class DayCounts:
     """What a site's folded (finished, past the horizon) attendances and handovers added up to.
 
-    `folded_before`: every finished record of this day that ended before it is counted here. A
-    record that is still in the stores though it ended before it was counted by a sweep whose
-    deletions a crash cut short: it is deleted again, not counted twice.
+    `departures_folded_before` (`handovers_folded_before`): every finished attendance (handover)
+    of this day that ended before it is counted here. One that is still in the stores though it
+    ended before it was counted by a sweep whose deletions a crash cut short: it is deleted
+    again, not counted twice. One mark per feed, as each feed's clock sweeps on its own.
     """
 
     departed: DepartureCounts = field(default_factory=DepartureCounts)
     handed_over: HandoverCounts = field(default_factory=HandoverCounts)
-    folded_before: Instant = NEVER
+    departures_folded_before: Instant = NEVER
+    handovers_folded_before: Instant = NEVER
 
 
 @dataclass(slots=True)
@@ -79,8 +83,8 @@ class FlowState:
     `horizon=None` keeps every record (a replay of a file: exact for any order of lines).
     `until` makes events after that instant count as not yet happened (a replay "as of T").
 
-    Event time is kept per site (a Kafka partition key): each site has its own watermark, and
-    its lateness horizon is measured against that.
+    Event time is kept per site and feed (A&E, beds, ambulance: a Kafka topic each, keyed by
+    site): each has its own watermark, and its lateness horizon is measured against that.
 
     `snapshot(as_of)` is exact for an `as_of` at or after every applied event (and, with a
     horizon, no earlier than any site's watermark - horizon). Before some applied event, wards
@@ -103,16 +107,18 @@ class FlowState:
         # The hot path's stores, bound once (the Stores object never changes).
         self._attendances = self.stores.attendances
         self._seen = self.stores.seen
-        self._clocks: dict[str, SiteClock] = {}
+        # One clock per site and feed: each feed is its own Kafka topic, read at its own pace, so
+        # a worker catching up on a backlog may be days ahead on one feed of a site.
+        self._clocks: dict[tuple[str, str], SiteClock] = {}
         self._restored_ids: ExpiryIndex[str] = ExpiryIndex()
         self.unmatched_expired = 0
-        self._route: dict[type[EventBase], Callable[[Any, Instant, SiteClock], None]] = {
-            AeArrival: partial(self._attend, Attendance.arrive),
-            AeDecisionToAdmit: partial(self._attend, Attendance.decide_to_admit),
-            AeDeparture: partial(self._attend, Attendance.depart),
-            AmbulanceArrival: self._hand_over,
-            AmbulanceHandover: self._hand_over,
-            WardState: self._ward,
+        self._route: dict[type[EventBase], tuple[Handler, str]] = {
+            AeArrival: (partial(self._attend, Attendance.arrive), AE),
+            AeDecisionToAdmit: (partial(self._attend, Attendance.decide_to_admit), AE),
+            AeDeparture: (partial(self._attend, Attendance.depart), AE),
+            AmbulanceArrival: (self._hand_over, AMBULANCE),
+            AmbulanceHandover: (self._hand_over, AMBULANCE),
+            WardState: (self._ward, BEDS),
         }
         if stores is not None and self._horizon is not None:
             self._recover(self._horizon)
@@ -133,12 +139,14 @@ class FlowState:
         if self._until is not None and at > self._until:
             seen[event_id] = at
             return Outcome.AFTER_AS_OF
-        clock = self._clocks.get(event.site) or self._clocks.setdefault(event.site, SiteClock())
+        handle, feed = self._route[type(event)]
+        key = (event.site, feed)
+        clock = self._clocks.get(key) or self._clocks.setdefault(key, SiteClock())
         if self._horizon is not None:
             if at < clock.watermark - self._horizon:
                 return Outcome.TOO_LATE
             clock.event_ids.add(event_id, at)
-        self._route[type(event)](event, at, clock)
+        handle(event, at, clock)
         # Written after the record it changed: a changelog cut short by a crash holds the id
         # only if it holds the change too, so re-applying an event after a restart is exact.
         seen[event_id] = at
@@ -205,7 +213,12 @@ class FlowState:
             # Restored ids do not say their site: they wait for the slowest site's cutoff.
             slowest = min(other.watermark for other in self._clocks.values()) - horizon
             self._forget_ids(self._restored_ids, slowest)
-        self._forget_old_days(site, london_day(cutoff))
+        # Day counters hold A&E and ambulance counts: kept for the slower of the two feeds.
+        feeds = [
+            self._clocks[site, feed] for feed in (AE, AMBULANCE) if (site, feed) in self._clocks
+        ]
+        if feeds:
+            self._forget_old_days(site, london_day(min(c.watermark for c in feeds) - horizon))
 
     def _forget_ids(self, index: ExpiryIndex[str], cutoff: Instant) -> None:
         seen = self._seen
@@ -217,22 +230,22 @@ class FlowState:
         """Rebuild what is derived from the stores (each site's watermark, the expiry indexes)
         after a restart, so that records restored from a changelog still fold and expire."""
         for (site, _), history in self.stores.wards.items():
-            self._advance(site, history.snapshots[-1].occurred_at)
+            self._advance(site, BEDS, history.snapshots[-1].occurred_at)
         for key, visit in self._attendances.items():
-            clock = self._advance(key[0], visit.last_event_at)
+            clock = self._advance(key[0], AE, visit.last_event_at)
             if visit.may_expire:
                 clock.attendances.add(key, visit.last_event_at)
         for key, handover in self.stores.handovers.items():
-            clock = self._advance(key[0], handover.last_event_at)
+            clock = self._advance(key[0], AMBULANCE, handover.last_event_at)
             if handover.may_expire:
                 clock.handovers.add(key, handover.last_event_at)
         for event_id, at in self._seen.items():
             self._restored_ids.add(event_id, at)
-        for site, clock in self._clocks.items():
+        for (site, _), clock in self._clocks.items():
             self._sweep(site, clock, horizon)
 
-    def _advance(self, site: str, at: Instant) -> SiteClock:
-        clock = self._clocks.setdefault(site, SiteClock())
+    def _advance(self, site: str, feed: str, at: Instant) -> SiteClock:
+        clock = self._clocks.setdefault((site, feed), SiteClock())
         clock.watermark = max(clock.watermark, at)
         return clock
 
@@ -246,7 +259,7 @@ class FlowState:
             return True
         if visit.departed_at is None:
             return False  # still in the department, however long: never folded
-        counts = fold.day(london_day(visit.departed_at), visit.last_event_at)
+        counts = fold.day(london_day(visit.departed_at), visit.last_event_at, DEPARTURES)
         if counts is not None:
             counts.departed.count(visit, visit.arrived_at, visit.dta_at, visit.departed_at)
         return True
@@ -261,7 +274,7 @@ class FlowState:
             return True
         if handed_over is None:
             return False
-        counts = fold.day(london_day(handed_over), handover.last_event_at)
+        counts = fold.day(london_day(handed_over), handover.last_event_at, HANDOVERS)
         if counts is not None:
             counts.handed_over.count(arrived, handed_over)
         return True
@@ -295,24 +308,32 @@ class FlowState:
         return FlowSnapshot(as_of=as_of, sites=parts, registry=self.registry)
 
 
+DEPARTURES, HANDOVERS = "departures_folded_before", "handovers_folded_before"
+
+
 class _Fold:
     """One sweep's additions to a site's day counters, written once per day at the end."""
 
     def __init__(self, site: str, before: Instant, days: MutableMapping[DayKey, DayCounts]):
         self.site, self.before, self._days = site, before, days
-        self._pending: dict[DayKey, DayCounts] = {}
+        self._pending: dict[DayKey, tuple[DayCounts, set[str]]] = {}
 
-    def day(self, day: date, ended_at: Instant) -> DayCounts | None:
-        """The counters to add a record that ended at `ended_at` to; None if it is in already."""
+    def day(self, day: date, ended_at: Instant, mark: str) -> DayCounts | None:
+        """The counters to add a record that ended at `ended_at` to; None if it is in already.
+
+        `mark` names the day's `..._folded_before` of the record's kind."""
         key = (self.site, day)
-        counts = self._pending.get(key)
-        if counts is None:
-            counts = self._pending[key] = self._days.get(key) or DayCounts()
-        return None if ended_at < counts.folded_before else counts
+        pending = self._pending.get(key)
+        if pending is None:
+            pending = self._pending[key] = (self._days.get(key) or DayCounts(), set())
+        counts, marks = pending
+        marks.add(mark)
+        return None if ended_at < getattr(counts, mark) else counts
 
     def write(self) -> None:
-        for key, counts in self._pending.items():
-            counts.folded_before = max(counts.folded_before, self.before)
+        for key, (counts, marks) in self._pending.items():
+            for mark in marks:
+                setattr(counts, mark, max(getattr(counts, mark), self.before))
             self._days[key] = counts
 
 

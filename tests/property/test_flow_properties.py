@@ -230,18 +230,52 @@ CORRECTED_DEPARTURE = [
 
 def test_a_correction_after_its_attendance_was_folded_is_held_unmatched() -> None:
     # Documented limit of the live horizon: an attendance finished more than 48 h (of its
-    # site's event time) ago is folded into its day's counters, so a second departure for it
-    # (a correction two days on, not a late event) no longer finds it. It is held, never
+    # site's A&E event time) ago is folded into its day's counters, so a second departure for
+    # it (a correction two days on, not a late event) no longer finds it. It is held, never
     # counted, and expires as unmatched.
     events = parse(line_of(event) for event in CORRECTED_DEPARTURE)
     as_of = occurred_at({"occurred_at": "2025-01-12T11:00:00Z"})
-    same_site = parse([line_of({**CORRECTED_DEPARTURE[2], "site": "R1H12"})])
+    later_arrival = {**CORRECTED_DEPARTURE[0], "event_id": "e-arr-2", "attendance_id": "att-2"}
+    same_site = parse([line_of({**later_arrival, "occurred_at": "2025-01-12T10:00:00Z"})])
     folding = FlowState(REGISTRY, horizon=timedelta(hours=48))
     ordered = [events[0], events[1], same_site[0], events[3]]
     assert set(apply_all(folding, ordered)) == {Outcome.APPLIED}
     metrics = folding.snapshot(as_of).site("R1H12")
     assert metrics["ae_departures_today"] == 0  # the correction is not counted today
     assert metrics["ae_4h_performance_month"] == 1.0  # the folded original still is
+
+
+def test_another_feeds_event_time_does_not_fold_this_feeds_records() -> None:
+    # Each feed of a site is its own topic, read at its own pace: an ambulance event two days on
+    # at R1H12 folds nothing of R1H12's A&E, so the correction still finds its attendance.
+    events = parse(line_of(event) for event in CORRECTED_DEPARTURE)
+    as_of = occurred_at({"occurred_at": "2025-01-12T11:00:00Z"})
+    same_site = parse([line_of({**CORRECTED_DEPARTURE[2], "site": "R1H12"})])
+    ordered = [events[0], events[1], same_site[0], events[3]]
+    folding = FlowState(REGISTRY, horizon=timedelta(hours=48))
+    keeping = FlowState(REGISTRY, horizon=None)
+    assert set(apply_all(folding, ordered)) == {Outcome.APPLIED}
+    apply_all(keeping, ordered)
+    assert levels(folding.snapshot(as_of)) == levels(keeping.snapshot(as_of))
+
+
+def test_a_feed_days_ahead_does_not_make_another_feeds_events_too_late() -> None:
+    # A worker catching up on a backlog reads the small beds topic days ahead of A&E.
+    ahead = {
+        "event_id": "e-ward",
+        "event_type": "beds.ward_state",
+        "occurred_at": "2025-01-15T08:00:00Z",
+        "site": "R1H12",
+        "ward": "W1",
+        "ward_type": "adult_ga",
+        "beds_open_core": 20,
+        "beds_open_escalation": 0,
+        "beds_occupied": 18,
+        "nctr": 2,
+    }
+    events = parse(line_of(event) for event in [ahead, *CORRECTED_DEPARTURE[:2]])
+    folding = FlowState(REGISTRY, horizon=timedelta(hours=48))
+    assert set(apply_all(folding, events)) == {Outcome.APPLIED}
 
 
 def test_another_sites_event_time_does_not_fold_this_sites_records() -> None:
