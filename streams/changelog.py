@@ -1,9 +1,12 @@
-"""The flow state's stores, logged: every change also goes to one changelog, as bytes.
+"""The flow state's stores, logged: their changes also go to one changelog, as bytes.
 
-All five stores share one key space, so that the writes one event causes go to one changelog
-partition (its site's) in the order they were made. A crash then leaves a prefix of them, and
-the flow core is written so that re-applying the events after that prefix is exact: an event's
-id is stored after its record, and a fold is recognised by its day's `..._folded_before` marks.
+All five stores share one key space, so that everything about a site goes to one changelog
+partition (its site's). Changes are sent in batches (`flush`, between events): each changed
+key once, day counters first, then records, then event ids. A crash leaves, per site, every
+batch before some point and a prefix of the next one, and the flow core is written so that
+re-applying the events after the last committed offset is exact: re-applying an event to a
+record that already has it changes nothing; an id in the log means the records of its batch
+are too; a fold is recognised by its day's `..._folded_before` marks.
 
 Pure: the changelog is a function passed in (`send(site, key, value or None)`), so the same
 stores run under Faust, in a test, or in a simulated crash.
@@ -12,14 +15,14 @@ stores run under Faust, in a test, or in a simulated crash.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from typing import Any, Generic, TypeVar, cast
 
 from streams.attendance import Attendance, DepartureCounts
 from streams.flow import DayCounts, Stores
 from streams.handover import Handover, HandoverCounts
-from streams.instants import Instant
+from streams.instants import HOUR, Instant
 from streams.occupancy import WardHistory, WardSnapshot
 
 Send = Callable[[str, bytes, bytes | None], None]  # (site, key, value; None deletes)
@@ -31,77 +34,147 @@ _VERSION = 1
 
 
 class LoggedDict(dict[K, V], Generic[K, V]):
-    """A dict that sends every assignment and deletion to the changelog.
+    """A dict that remembers which keys changed since the last flush.
 
-    Reads are plain dict reads: the flow core's hot path pays only for its writes.
+    Reads are plain dict reads, and a write costs a set insertion: encoding and sending wait
+    for `LoggedStores.flush`, which sends each changed key once, however often it changed.
     """
 
     def __init__(
-        self,
-        kind: str,
-        send: Send,
-        site_of: Callable[[K], str],
-        encode: Callable[[str, V], bytes],
+        self, kind: str, site_of: Callable[[K], str], encode: Callable[[str, V], bytes]
     ) -> None:
         super().__init__()
-        self._kind, self._send, self._site_of, self._encode = kind, send, site_of, encode
+        self._kind, self._site_of, self._encode = kind, site_of, encode
+        self._dirty: dict[K, None] = {}  # an ordered set
 
     def __setitem__(self, key: K, value: V) -> None:
         super().__setitem__(key, value)
-        site = self._site_of(key)
-        self._send(site, encode_key(self._kind, key), self._encode(site, value))
+        self._dirty[key] = None
 
     def __delitem__(self, key: K) -> None:
         super().__delitem__(key)
-        self._send(self._site_of(key), encode_key(self._kind, key), None)
+        self._dirty[key] = None
 
     def restore(self, key: K, value: V) -> None:
         """Load a recovered entry without logging it again."""
         super().__setitem__(key, value)
 
+    def changes(self) -> Iterator[tuple[str, bytes, bytes | None]]:
+        dirty, self._dirty = self._dirty, {}
+        for key in dirty:
+            site = self._site_of(key)
+            value = self._encode(site, self[key]) if key in self else None
+            yield site, encode_key(self._kind, key), value
+
+
+Bucket = tuple[str, int]  # (site, hour of occurred_at)
+
+
+class SeenIds(dict[str, Instant]):
+    """The event ids seen, logged by site-hour: a flush sends one message per bucket that
+    changed, not one per event (most of a worker's changelog messages were ids)."""
+
+    def __init__(self, current_site: Callable[[], str]) -> None:
+        super().__init__()
+        self._current_site = current_site
+        self._bucket_of: dict[str, Bucket] = {}
+        self._buckets: dict[Bucket, dict[str, Instant]] = {}
+        self._dirty: dict[Bucket, None] = {}
+
+    def __setitem__(self, event_id: str, at: Instant) -> None:
+        if event_id in self:
+            self._leave(event_id)
+        super().__setitem__(event_id, at)
+        self._join(event_id, at, (self._current_site(), at // HOUR))
+
+    def __delitem__(self, event_id: str) -> None:
+        super().__delitem__(event_id)
+        self._leave(event_id)
+
+    def restore(self, bucket: Bucket, members: dict[str, Instant]) -> None:
+        for event_id, at in members.items():
+            super().__setitem__(event_id, at)
+            self._bucket_of[event_id] = bucket
+        self._buckets.setdefault(bucket, {}).update(members)
+
+    def changes(self) -> Iterator[tuple[str, bytes, bytes | None]]:
+        dirty, self._dirty = self._dirty, {}
+        for bucket in dirty:
+            members = self._buckets.get(bucket)
+            value = _json([_VERSION, list(members.items())]) if members else None
+            if not members:
+                self._buckets.pop(bucket, None)
+            yield bucket[0], encode_key("s", (bucket[0], str(bucket[1]))), value
+
+    def _join(self, event_id: str, at: Instant, bucket: Bucket) -> None:
+        self._bucket_of[event_id] = bucket
+        self._buckets.setdefault(bucket, {})[event_id] = at
+        self._dirty[bucket] = None
+
+    def _leave(self, event_id: str) -> None:
+        bucket = self._bucket_of.pop(event_id)
+        del self._buckets[bucket][event_id]
+        self._dirty[bucket] = None
+
 
 class LoggedStores:
-    """The flow core's `Stores`, each change sent to the changelog partition of its site.
+    """The flow core's `Stores`, whose changes `flush()` sends to the changelog partition of
+    their site.
 
     `applying(site)` must be called before each event is applied: an event id alone does not
-    say its site, and its changelog entry must go where its site's records go.
+    say its site, and its changelog entry must go where its site's records go. `flush()` must
+    be called between events (never inside one), before the source offsets are committed.
     """
 
     def __init__(self, send: Send) -> None:
+        self._send = send
         self._current_site = ""
-        self._id_sites: dict[str, str] = {}  # restored ids: their site, for their deletion
+        self._seen = SeenIds(lambda: self._current_site)
         self.stores = Stores(
-            attendances=LoggedDict("a", send, _first, encode_record),
-            handovers=LoggedDict("h", send, _first, encode_record),
-            wards=LoggedDict("w", send, _first, encode_record),
-            days=LoggedDict("d", send, _first, encode_record),
-            seen=LoggedDict("s", send, self._site_of_id, encode_seen),
+            attendances=LoggedDict("a", _first, encode_record),
+            handovers=LoggedDict("h", _first, encode_record),
+            wards=LoggedDict("w", _first, encode_record),
+            days=LoggedDict("d", _first, encode_record),
+            seen=self._seen,
         )
         # Not the flow core's: the worker's record of each site's latest event per stream.
-        self.latest: LoggedDict[tuple[str, str], Instant] = LoggedDict(
-            "l", send, _first, encode_instant
+        self.latest: LoggedDict[tuple[str, str], Instant] = LoggedDict("l", _first, encode_instant)
+        stores = self.stores
+        # The order that makes a cut anywhere recoverable: day counters before the records
+        # they folded, records before the ids of the events that changed them.
+        self._in_order: tuple[LoggedDict[Any, Any] | SeenIds, ...] = (
+            _logged(stores.days),
+            _logged(stores.attendances),
+            _logged(stores.handovers),
+            _logged(stores.wards),
+            self.latest,
+            self._seen,
         )
 
     def applying(self, site: str) -> None:
         self._current_site = site
 
+    def flush(self) -> int:
+        """Send every change since the last flush; return how many messages that took."""
+        sent = 0
+        for store in self._in_order:
+            for site, key, value in store.changes():
+                self._send(site, key, value)
+                sent += 1
+        return sent
+
     def restore(self, entries: Iterable[tuple[bytes, bytes]]) -> None:
         """Load what the changelog recovered (key and value bytes, as `send` was given)."""
-        stores = self.stores
         for raw_key, raw_value in entries:
             kind, key = decode_key(raw_key)
             value = decode_value(kind, raw_value)
             if kind == "s":
-                site, at = value
-                self._id_sites[key] = site
-                _logged(stores.seen).restore(key, at)
+                site, hour = key
+                self._seen.restore((site, int(hour)), value)
             elif kind == "l":
                 self.latest.restore(key, value)
             else:
-                _logged(getattr(stores, _STORE_OF[kind])).restore(key, value)
-
-    def _site_of_id(self, event_id: str) -> str:
-        return self._id_sites.pop(event_id, None) or self._current_site
+                _logged(getattr(self.stores, _STORE_OF[kind])).restore(key, value)
 
 
 _STORE_OF = {"a": "attendances", "h": "handovers", "w": "wards", "d": "days"}
@@ -117,8 +190,6 @@ def _logged(store: object) -> LoggedDict[Any, Any]:
 
 
 def encode_key(kind: str, key: object) -> bytes:
-    if kind == "s":
-        return f"s{_SEP}{key}".encode()
     site, name = cast(tuple[str, str | date], key)
     text = name.isoformat() if isinstance(name, date) else name
     return f"{kind}{_SEP}{site}{_SEP}{text}".encode()
@@ -126,8 +197,6 @@ def encode_key(kind: str, key: object) -> bytes:
 
 def decode_key(raw: bytes) -> tuple[str, Any]:
     kind, rest = raw.decode().split(_SEP, 1)
-    if kind == "s":
-        return kind, rest
     site, name = rest.split(_SEP, 1)
     return kind, (site, date.fromisoformat(name) if kind == "d" else name)
 
@@ -153,11 +222,6 @@ _ENCODERS: dict[type, Callable[[Any], list[Any]]] = {
         day.handovers_folded_before,
     ],
 }
-
-
-def encode_seen(site: str, at: Instant) -> bytes:
-    """An event id's instant, with its site: where to send the id's deletion after a restart."""
-    return _json([_VERSION, [site, at]])
 
 
 def encode_instant(_site: str, at: Instant) -> bytes:
@@ -187,9 +251,8 @@ def _ward_history(fields: list[Any]) -> WardHistory:
     return WardHistory([WardSnapshot(*snapshot) for snapshot in fields[0]])
 
 
-def _seen(fields: list[Any]) -> tuple[str, Instant]:
-    site, at = fields
-    return site, at
+def _seen(fields: list[Any]) -> dict[str, Instant]:
+    return dict(fields)
 
 
 _DECODERS: dict[str, Callable[[list[Any]], Any]] = {

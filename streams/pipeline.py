@@ -65,6 +65,11 @@ class Pipeline:
         self._state = FlowState(
             self._registry, horizon=self._registry.lateness_horizon, stores=self._logged.stores
         )
+        self.flush()  # what the recovery sweep folded and forgot
+
+    def flush(self) -> int:
+        """Send the state's changes to the changelog: after each batch, before its commit."""
+        return self._logged.flush()
 
     def handle(self, raw: bytes | None, stream: Stream) -> Refused | None:
         """Apply one message; return why it is refused, if it is (for the dead-letter topic)."""

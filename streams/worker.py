@@ -8,7 +8,7 @@ core. Here: topics, one changelogged table, one agent per topic (concurrency 1: 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,6 +31,8 @@ from streams.topics import Topics, ensure_topics
 
 log = logging.getLogger("uecflow.worker")
 TABLE = "flow-state"
+BATCH_MAX = 1000
+BATCH_WITHIN_SECONDS = 0.05  # the most a batch adds to an event's way to /metrics
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,10 +145,10 @@ def _wire(
 
 
 def _add_agent(
-    app: faust.App, stream: Stream, topics: Topics, pipeline: Pipeline, dead_letter: Any
+    app: faust.App, feed: Stream, topics: Topics, pipeline: Pipeline, dead_letter: Any
 ) -> None:
     source = app.topic(
-        topics.of(stream),
+        topics.of(feed),
         key_type=bytes,
         value_type=bytes,
         key_serializer="raw",
@@ -154,23 +156,18 @@ def _add_agent(
         partitions=topics.partitions,
     )
 
-    async def consume(events: AsyncIterator[EventT[bytes]]) -> None:
-        async for event in events:
-            refused = pipeline.handle(event.value, stream)
-            if refused is not None:
-                await _dead_letter(dead_letter, event, refused)
+    async def consume(stream: Any) -> None:
+        # In batches: the state's changes go to the changelog once a batch, each changed key
+        # once, before Faust may commit the batch's offsets (it commits only acked events,
+        # and a batch is acked when the next one is asked for).
+        async for batch in stream.take_events(BATCH_MAX, within=BATCH_WITHIN_SECONDS):
+            refusals = [(event, pipeline.handle(event.value, feed)) for event in batch]
+            pipeline.flush()
+            for event, refused in refusals:
+                if refused is not None:
+                    await _dead_letter(dead_letter, event, refused)
 
-    app.agent(source, name=f"uecflow.{stream.value}", concurrency=1)(_events_of(consume))
-
-
-def _events_of(
-    consume: Callable[[AsyncIterator[EventT[bytes]]], Any],
-) -> Callable[[Any], Any]:
-    # Faust hands an agent a stream of values; the dead letter needs the whole message.
-    async def agent(stream: Any) -> None:
-        await consume(stream.events())
-
-    return agent
+    app.agent(source, name=f"uecflow.{feed.value}", concurrency=1)(consume)
 
 
 async def _dead_letter(topic: Any, event: EventT[bytes], refused: Refused) -> None:

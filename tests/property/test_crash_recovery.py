@@ -43,6 +43,7 @@ from tests.property.flow_events import (
 )
 
 HORIZON = timedelta(hours=48)
+BATCH_SIZES = st.integers(1, 6)
 CRASHES = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 Write = tuple[bytes, bytes | None]  # (key, value); None deletes
@@ -209,6 +210,8 @@ class Worker:
     state: FlowState
     counted_yet_kept: int  # restored records that a cut sweep had counted but not deleted
     ends: dict[Source, list[Ends]] = field(default_factory=lambda: defaultdict(list))
+    batch_size: int = 1  # events applied between two flushes (the worker's Faust batches)
+    batch: list[Source] = field(default_factory=list)
     # Per partition: the cuts that split one event's writes, or the recovery sweep's.
     inside: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
 
@@ -227,16 +230,28 @@ def start(changelog: Changelog, committed: dict[Source, int]) -> Worker:
     logged.restore(changelog.table())
     counted_yet_kept = len(counted_but_not_deleted(logged.stores))
     state = FlowState(REGISTRY, horizon=HORIZON, stores=logged.stores)
+    logged.flush()
     worker = Worker(changelog, committed, durable, logged, state, counted_yet_kept)
     worker.wrote_since(durable)  # the recovery sweep
     return worker
 
 
 def apply(worker: Worker, event: Event) -> None:
-    before = worker.changelog.lengths()
     worker.logged.applying(event.site)
     worker.state.apply(event)
-    worker.ends[source_of(event)].append(worker.wrote_since(before))
+    worker.batch.append(source_of(event))
+    if len(worker.batch) >= worker.batch_size:
+        flush(worker)
+
+
+def flush(worker: Worker) -> None:
+    """The end of a batch: its changes go to the changelog; its events may then commit."""
+    before = worker.changelog.lengths()
+    worker.logged.flush()
+    ends = worker.wrote_since(before)
+    for source in worker.batch:
+        worker.ends[source].append(ends)
+    worker.batch.clear()
 
 
 def crash(data: st.DataObject, worker: Worker) -> tuple[Changelog, dict[Source, int]]:
@@ -286,6 +301,7 @@ def killed(data: st.DataObject, delivered: Sequence[Event], crashes: int) -> Wor
     its delivery order; each later one, every partition's events from its committed offset)."""
     sources = by_source(delivered)
     worker = start(Changelog(), dict.fromkeys(sources, 0))
+    worker.batch_size = data.draw(BATCH_SIZES, label="batch size")
     pending = list(delivered)
     for _ in range(crashes):
         # Crashing after the last event still cuts anywhere, as the changelog lags behind.
@@ -294,10 +310,12 @@ def killed(data: st.DataObject, delivered: Sequence[Event], crashes: int) -> Wor
         for event in pending[:stop]:
             apply(worker, event)
         worker = start(*crash(data, worker))
+        worker.batch_size = data.draw(BATCH_SIZES, label="batch size")
         rest = {source: events[worker.committed[source] :] for source, events in sources.items()}
         pending = interleaved(rest, data.draw(st.randoms(use_true_random=False)))
     for event in pending:
         apply(worker, event)
+    flush(worker)
     return worker
 
 
@@ -376,9 +394,9 @@ def misrouted(changelog: Changelog, site_of_event: dict[str, str]) -> list[tuple
     for partition, writes in changelog.partitions.items():
         for raw_key, raw_value in writes:
             kind, key = decode_key(raw_key)
-            sites = {site_of_event[key] if kind == "s" else key[0]}
-            if kind == "s" and raw_value is not None:
-                sites.add(decode_value(kind, raw_value)[0])  # where the id's deletion will go
+            sites = {key[0]}
+            if kind == "s" and raw_value is not None:  # a site-hour: its ids' own sites
+                sites |= {site_of_event[event_id] for event_id in decode_value(kind, raw_value)}
             if sites != {partition}:
                 wrong.append((partition, raw_key))
     return wrong

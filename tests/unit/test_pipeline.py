@@ -71,6 +71,7 @@ def test_a_restarted_pipeline_has_the_same_state_and_freshness() -> None:
     for event in [arrival("a1", "2025-11-20T08:00:00Z"), arrival("a2", "2025-11-20T09:00:00Z"),
                   departure("a1", "2025-11-20T10:00:00Z")]:  # fmt: skip
         pipeline.handle(raw(event), Stream.AE)
+    pipeline.flush()
     restarted, _ = started(changelog)
     assert in_department(restarted) == 1
     before, after = pipeline.read(NOW), restarted.read(NOW)

@@ -1,0 +1,268 @@
+"""`uecflow gateway` run as an operator runs it, against the real broker: a batch over mutual TLS
+is in Kafka when the answer is 202, and a broker outage under load loses nothing acknowledged."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import ssl
+import subprocess
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from kafka import KafkaConsumer
+
+from events import EventParser, load_registry
+from producers.credentials import hash_token, new_token
+from streams.intake import Stream
+from streams.topics import Topics
+from tests.integration.harness import ROOT, UECFLOW, Broker, free_port, wait_for
+
+pytestmark = [pytest.mark.kafka, pytest.mark.slow]
+
+ATTENDANCE = "att-GATEWAY-FAULT-MARKER"  # must never appear in the gateway's log
+
+
+@dataclass
+class Gateway:
+    """`uecflow gateway` in a child process, with its own topics, port and token."""
+
+    bootstrap: str
+    topics: Topics
+    directory: Path
+    tls: tuple[Path, Path] | None = None  # the server's certificate and key
+    client_tls: tuple[Path, Path] | None = None  # required of clients when given
+    token: str = field(default_factory=new_token)
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def log_path(self) -> Path:
+        return self.directory / f"gateway-{self.topics.prefix}.log"
+
+    @property
+    def url(self) -> str:
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        credentials = self.directory / f"credentials-{self.topics.prefix}.toml"
+        credentials.write_text(
+            f'[[credentials]]\nid = "barts-test"\ntrust = "R1H"\n'
+            f'token_sha256 = "{hash_token(self.token)}"\n'
+        )
+        command = [
+            str(UECFLOW), "gateway",
+            "--bootstrap", self.bootstrap,
+            "--topic-prefix", self.topics.prefix,
+            "--partitions", str(self.topics.partitions),
+            "--credentials", str(credentials),
+            "--port", str(self.port),
+            "--kafka-timeout", "2",
+            "--rate-limit", "1000",
+            "--log-level", "info",
+        ]  # fmt: skip
+        if self.tls:
+            command += ["--tls-cert", str(self.tls[0]), "--tls-key", str(self.tls[1])]
+        if self.client_tls:
+            command += ["--tls-client-ca", str(self.client_tls[0])]
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(command, stdout=log, stderr=log, cwd=ROOT)
+        wait_for(self.healthy, "the gateway to answer /health", 60)
+
+    def client(self, timeout: float = 30, with_certificate: bool = True) -> httpx.Client:
+        verify: ssl.SSLContext | bool = True
+        if self.tls:
+            verify = ssl.create_default_context(cafile=self.tls[0])
+            if self.client_tls and with_certificate:
+                verify.load_cert_chain(*self.client_tls)
+        headers = {"Authorization": f"Bearer {self.token}"}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=timeout, verify=verify)
+
+    def healthy(self) -> bool:
+        assert self.process is not None
+        if self.process.poll() is not None:
+            raise RuntimeError(f"gateway exited with {self.process.returncode}: {self.log()}")
+        try:
+            with self.client(timeout=2) as client:
+                return client.get("/health").status_code == 200
+        except httpx.TransportError:
+            return False
+
+    def stop(self) -> None:
+        """SIGTERM, and check the shutdown was the graceful one (uvicorn then re-raises the
+        signal, so the exit status is -SIGTERM)."""
+        assert self.process is not None
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        assert self.process.wait(30) in (0, -signal.SIGTERM)
+        assert "Application shutdown complete" in self.log()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+@pytest.fixture
+def gateway_topics() -> Topics:
+    return Topics(prefix=f"g{uuid.uuid4().hex[:10]}", partitions=3)
+
+
+@pytest.fixture
+def gateway(broker: Broker, gateway_topics: Topics, run_dir: Path) -> Iterator[Gateway]:
+    gateway = Gateway(broker.bootstrap, gateway_topics, run_dir)
+    gateway.start()
+    yield gateway
+    gateway.stop()
+
+
+def _event(event_id: str, site: str = "R1H12") -> dict[str, Any]:
+    return {
+        "event_id": event_id,
+        "event_type": "ae.arrival",
+        "occurred_at": "2025-11-20T08:00:00Z",
+        "site": site,
+        "attendance_id": ATTENDANCE,
+    }
+
+
+def _in_kafka(
+    broker: Broker, topics: Topics, wanted: set[str]
+) -> dict[str, tuple[str, bytes, int]]:
+    """Every message in the source topics from the start: event_id -> (topic, key, partition).
+    Stops once every wanted id is seen, or when nothing more comes for a few seconds."""
+    consumer = KafkaConsumer(
+        *(topics.of(stream) for stream in Stream),
+        bootstrap_servers=broker.bootstrap,
+        auto_offset_reset="earliest",
+        consumer_timeout_ms=5_000,
+    )
+    parser = EventParser(load_registry())
+    found: dict[str, tuple[str, bytes, int]] = {}
+    try:
+        for message in consumer:
+            event = parser.parse(message.value)  # the worker must be able to read every one
+            found[event.event_id] = (message.topic, message.key, message.partition)
+            if wanted <= set(found):
+                break
+    finally:
+        consumer.close()
+    return found
+
+
+def _self_signed(directory: Path, name: str) -> tuple[Path, Path]:
+    cert, key = directory / f"{name}.pem", directory / f"{name}.key"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-keyout", str(key), "-out", str(cert), "-subj", f"/CN={name}",
+         "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    return cert, key
+
+
+def test_a_batch_over_mutual_tls_is_in_kafka_when_the_answer_is_202(
+    broker: Broker, gateway_topics: Topics, run_dir: Path, tmp_path: Path
+) -> None:
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is needed to make test certificates")
+    server, client = _self_signed(tmp_path, "gateway"), _self_signed(tmp_path, "trust")
+    gateway = Gateway(broker.bootstrap, gateway_topics, run_dir, tls=server, client_tls=client)
+    gateway.start()
+    try:
+        with (
+            pytest.raises(httpx.TransportError),
+            gateway.client(with_certificate=False) as stranger,
+        ):
+            stranger.post("/v1/events", json=[_event("no-certificate")])
+        batch = [_event("tls-1"), _event("tls-2", "R1HNH"), _event("tls-3", "RF4QH")]
+        with gateway.client() as trust:
+            response = trust.post("/v1/events", json=batch)
+            lines = "\n".join(json.dumps(_event(f"tls-line-{n}")) for n in range(3))
+            ndjson = {"Content-Type": "application/x-ndjson"}
+            assert trust.post("/v1/events", content=lines, headers=ndjson).status_code == 202
+    finally:
+        gateway.stop()
+    assert response.status_code == 202
+    assert [entry["event_id"] for entry in response.json()["accepted"]] == ["tls-1", "tls-2"]
+    assert response.json()["rejected"][0]["status"] == 403
+    wanted = {"tls-1", "tls-2", "tls-line-0", "tls-line-1", "tls-line-2"}
+    found = _in_kafka(broker, gateway_topics, wanted)
+    assert set(found) == wanted  # and not "no-certificate"
+    # In the partition Kafka's default partitioner gives the site, as other producers do.
+    for site, event_id in (("R1H12", "tls-1"), ("R1HNH", "tls-2")):
+        partition = gateway_topics.partition_of(site)
+        assert found[event_id] == (gateway_topics.of(Stream.AE), site.encode(), partition)
+    assert ATTENDANCE not in gateway.log()
+    assert gateway.token not in gateway.log()
+
+
+@dataclass
+class Poster:
+    """Posts numbered batches in a loop from a thread and records every answer."""
+
+    gateway: Gateway
+    answers: list[tuple[list[str], int]] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def run(self) -> None:
+        sites = ("R1H12", "R1HKH", "R1HNH")
+        with self.gateway.client() as client:
+            number = 0
+            while not self.stop.is_set():
+                ids = [f"b{number}-{n}" for n in range(20)]
+                batch = [_event(event_id, sites[n % 3]) for n, event_id in enumerate(ids)]
+                try:
+                    status = client.post("/v1/events", json=batch).status_code
+                except httpx.HTTPError as error:
+                    self.failures.append(f"batch {number}: {type(error).__name__}")
+                else:
+                    self.answers.append((ids, status))
+                number += 1
+                self.stop.wait(0.02)  # pacing, so the topics stay small
+
+    def count(self, status: int, after: int = 0) -> int:
+        return sum(1 for _, answer in self.answers[after:] if answer == status)
+
+
+def test_a_broker_outage_loses_no_acknowledged_event_and_every_other_batch_is_503(
+    broker: Broker, gateway: Gateway, gateway_topics: Topics
+) -> None:
+    poster = Poster(gateway)
+    thread = threading.Thread(target=poster.run)
+    thread.start()
+    stopped = False
+    try:
+        wait_for(lambda: poster.count(202) >= 5, "batches acknowledged before the outage", 30)
+        broker.stop()
+        stopped = True
+        stopped_at = len(poster.answers)
+        wait_for(lambda: poster.count(503, stopped_at) >= 2, "503s while Kafka is down", 30)
+        broker.start()
+        stopped = False
+        started_at = len(poster.answers)
+        wait_for(lambda: poster.count(202, started_at) >= 5, "202s after the restart", 60)
+    finally:
+        poster.stop.set()
+        thread.join(60)
+        if stopped:
+            broker.start()  # the session's other tests need the broker
+    gateway.stop()
+    assert poster.failures == []
+    assert {status for _, status in poster.answers} == {202, 503}
+    acknowledged = {event_id for ids, status in poster.answers if status == 202 for event_id in ids}
+    found = _in_kafka(broker, gateway_topics, acknowledged)
+    missing = acknowledged - set(found)
+    assert not missing, f"{len(missing)} acknowledged events are not in Kafka, e.g. {min(missing)}"
+    assert all(
+        partition == gateway_topics.partition_of(key.decode())
+        for _, key, partition in found.values()
+    )
+    assert ATTENDANCE not in gateway.log()
