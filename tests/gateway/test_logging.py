@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from producers.gateway import QuietRepeats
+from producers.gateway_cli import QuietRepeats
 from tests.gateway.conftest import FakeClock
 
 
