@@ -14,7 +14,6 @@ import argparse
 import json
 import logging
 import math
-import os
 import ssl
 import sys
 import time
@@ -30,7 +29,7 @@ from producers.gateway_app import create_app, openapi_document
 from producers.gateway_settings import CredentialSource, GatewaySettings, MiB
 from producers.gateway_tokens import hash_token_command, new_token_command
 from producers.kafka_sender import DEFAULT_TIMEOUT, KafkaSender
-from streams.topics import DEFAULT_PARTITIONS, Topics, ensure_topics
+from streams.topics import add_kafka_options, ensure_topics, topics_from
 from uecflow.logs import logging_config
 
 
@@ -69,7 +68,7 @@ def _serve(argv: list[str]) -> int:
 def _settings(args: argparse.Namespace, credentials: CredentialSource) -> GatewaySettings:
     return GatewaySettings(
         credentials=credentials,
-        topics=Topics(args.topic_prefix, args.partitions),
+        topics=topics_from(args),
         max_body_bytes=args.max_body_bytes,
         max_events=args.max_events,
         rate_per_second=args.rate_limit,
@@ -128,24 +127,13 @@ class QuietRepeats(logging.Filter):
 
 
 def _arguments() -> argparse.ArgumentParser:
-    env = os.environ.get
     parser = argparse.ArgumentParser(
         prog="uecflow gateway",
         description="Run the HTTP(S) ingestion gateway: trusts POST events, Kafka gets them. "
         "Also: `uecflow gateway new-token --trust CODE --id NAME`, `uecflow gateway hash-token`.",
     )
     parser.add_argument("--credentials", type=Path, help="TOML file of token hashes")
-    parser.add_argument(
-        "--bootstrap",
-        default=env("UECFLOW_KAFKA", "127.0.0.1:9092"),
-        help="Kafka bootstrap servers (default: $UECFLOW_KAFKA or 127.0.0.1:9092)",
-    )
-    parser.add_argument(
-        "--topic-prefix", default=env("UECFLOW_TOPIC_PREFIX", "uecflow"), help="topic names"
-    )
-    parser.add_argument(
-        "--partitions", type=_positive, default=DEFAULT_PARTITIONS, help="partitions of new topics"
-    )
+    add_kafka_options(parser)
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=8080, help="port to listen on")
     parser.add_argument("--tls-cert", help="PEM certificate chain: serve HTTPS")

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack
@@ -26,7 +25,7 @@ from rich import progress
 
 from events.parse import EventParser, InvalidEvent
 from events.registry import ConfigError, load_registry
-from streams.topics import DEFAULT_PARTITIONS, Topics, ensure_topics
+from streams.topics import Topics, add_kafka_options, ensure_topics, topics_from
 
 EXIT_OK, EXIT_INCOMPLETE, EXIT_USAGE = 0, 1, 2
 SETTLE_EVERY = 10_000
@@ -105,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(f"uecflow produce: {error}", file=sys.stderr)
         return EXIT_USAGE
-    topics = Topics(args.topic_prefix, args.partitions)
+    topics = topics_from(args)
     with ExitStack() as stack:
         source = _open(args.file, stack)
         try:
@@ -163,13 +162,7 @@ def _report(tally: Tally, rejects: Path | None) -> None:
 def _arguments() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="uecflow produce", description=__doc__.split("\n")[0])
     parser.add_argument("file", help="JSON Lines file of events, or - for standard input")
-    parser.add_argument(
-        "--bootstrap",
-        default=os.environ.get("UECFLOW_KAFKA", "127.0.0.1:9092"),
-        help="Kafka bootstrap servers (default: $UECFLOW_KAFKA or 127.0.0.1:9092)",
-    )
-    parser.add_argument("--topic-prefix", default=os.environ.get("UECFLOW_TOPIC_PREFIX", "uecflow"))
-    parser.add_argument("--partitions", type=int, default=DEFAULT_PARTITIONS)
+    add_kafka_options(parser)
     parser.add_argument("--rejects", type=Path, help="write each refused line here, with why")
     parser.add_argument(
         "--timeout", type=float, default=60.0, help="seconds to wait for Kafka's acknowledgements"

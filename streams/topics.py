@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
 import logging
+import os
 from contextlib import suppress
 from dataclasses import dataclass
 
@@ -41,6 +43,38 @@ class Topics:
     def partition_of(self, site: str) -> int:
         """The partition Kafka's default partitioner gives a message keyed by `site`."""
         return int(murmur2(site.encode()) & 0x7FFFFFFF) % self.partitions
+
+
+def add_kafka_options(parser: argparse.ArgumentParser) -> None:
+    """`--bootstrap`, `--topic-prefix` and `--partitions`, the same in every command."""
+    env = os.environ.get
+    parser.add_argument(
+        "--bootstrap",
+        default=env("UECFLOW_KAFKA", "127.0.0.1:9092"),
+        help="Kafka bootstrap servers (default: $UECFLOW_KAFKA or 127.0.0.1:9092)",
+    )
+    parser.add_argument(
+        "--topic-prefix",
+        default=env("UECFLOW_TOPIC_PREFIX", "uecflow"),
+        help="topic names: PREFIX.ae, PREFIX.beds, ... (default: $UECFLOW_TOPIC_PREFIX or uecflow)",
+    )
+    parser.add_argument(
+        "--partitions",
+        type=_positive,
+        default=DEFAULT_PARTITIONS,
+        help=f"partitions of topics created (default {DEFAULT_PARTITIONS})",
+    )
+
+
+def topics_from(args: argparse.Namespace) -> Topics:
+    return Topics(args.topic_prefix, args.partitions)
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
 
 
 def ensure_topics(bootstrap: str, topics: Topics, timeout: float = 30.0) -> None:

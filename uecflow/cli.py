@@ -91,17 +91,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _add_worker(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    env = os.environ.get
+    from streams.topics import add_kafka_options
+
     worker = commands.add_parser("worker", help="run the live pipeline: Kafka in, /metrics out")
-    worker.add_argument(
-        "--bootstrap",
-        default=env("UECFLOW_KAFKA", "127.0.0.1:9092"),
-        help="Kafka bootstrap servers (default: $UECFLOW_KAFKA or 127.0.0.1:9092)",
-    )
-    worker.add_argument(
-        "--topic-prefix", default=env("UECFLOW_TOPIC_PREFIX", "uecflow"), help="topic names"
-    )
-    worker.add_argument("--partitions", type=int, default=12, help="partitions of new topics")
+    add_kafka_options(worker)
     worker.add_argument(
         "--store", choices=["memory", "rocksdb"], default="memory", help="table store"
     )
@@ -113,13 +106,13 @@ def _add_worker(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
 
 
 def _worker(args: argparse.Namespace, registry: Registry) -> int:
-    from streams.topics import Topics
+    from streams.topics import topics_from
     from streams.worker import WorkerSettings, run_worker
     from uecflow.logs import logging_config
 
     settings = WorkerSettings(
         bootstrap=args.bootstrap,
-        topics=Topics(args.topic_prefix, args.partitions),
+        topics=topics_from(args),
         store=f"{args.store}://",
         data_dir=args.data_dir,
         web_host=args.host,
