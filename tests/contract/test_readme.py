@@ -39,5 +39,11 @@ def _live_collector() -> FlowCollector:
 
 
 def test_readme_has_no_placeholder_left() -> None:
-    for placeholder in ("METRICS_TABLE", "BENCHMARKS", "DECISIONS", "SAMPLE_TABLE"):
+    for placeholder in (
+        "METRICS_TABLE",
+        "BENCHMARKS",
+        "DECISIONS",
+        "SAMPLE_TABLE",
+        "SIMULATOR_SECTION",
+    ):
         assert placeholder not in README

@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from events import Event
-from streams.changelog import LoggedStores, decode_key, decode_value
+from streams.changelog import LoggedStores, decode_key, decode_value, encode_key
 from streams.flow import FlowState, Stores
 from streams.instants import NEVER, london_day
 from streams.intake import STREAM_OF
@@ -452,8 +452,7 @@ def test_a_crash_between_a_sweeps_day_counters_and_its_deletions_counts_nothing_
         apply(worker, event)
     writes = worker.changelog.partitions["R1H12"]
     day_write = next(n for n, (key, _) in enumerate(writes) if decode_key(key)[0] == "d")
-    # Next, the folded visit's deletion.
-    assert [decode_key(key)[0] for key, _ in writes[day_write + 1 : day_write + 2]] == ["a"]
+    assert writes.index((encode_key("a", ("R1H12", "early-R1H12")), None)) > day_write
     # The sweep's day counter is in; the visit's deletion and the tick's commit are not.
     restarted = start(worker.changelog.cut({"R1H12": day_write + 1}), {A_AND_E: 2})
     assert restarted.counted_yet_kept == 1

@@ -210,3 +210,14 @@ def test_a_restored_ids_deletion_goes_to_its_own_site_not_the_one_applying() -> 
     del logged.stores.seen["evt-1"]
     logged.flush()
     assert sent == [("RQXM1", key, b'[1,[["evt-2",%d]]]' % T)]
+
+
+@pytest.mark.parametrize("event_id", ["evt|1 ünïcode", "e\x1fx", "   ", '"quoted", \\ too'])
+def test_an_event_id_of_any_characters_comes_back_from_its_site_hour(event_id: str) -> None:
+    logged, sent = recording()
+    logged.applying("R1H12")
+    logged.stores.seen[event_id] = T
+    logged.flush()
+    restored, _ = recording()
+    restored.restore([(key, value) for _, key, value in sent if value is not None])
+    assert dict(restored.stores.seen) == {event_id: T}
