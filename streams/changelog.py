@@ -1,12 +1,16 @@
 """The flow state's stores, logged: their changes also go to one changelog, as bytes.
 
 All five stores share one key space, so that everything about a site goes to one changelog
-partition (its site's). Changes are sent in batches (`flush`, between events): each changed
-key once, day counters first, then records, then event ids. A crash leaves, per site, every
-batch before some point and a prefix of the next one, and the flow core is written so that
-re-applying the events after the last committed offset is exact: re-applying an event to a
-record that already has it changes nothing; an id in the log means the records of its batch
-are too; a fold is recognised by its day's `..._folded_before` marks.
+partition (its site's). After each event, `flush` sends what it changed, each key once: day
+counters first, then records, then the event's id. A crash leaves, per site, the changes of
+every event up to some point and a prefix of the next event's, and the flow core is written so
+that re-applying the events after the last committed offset is exact: re-applying an event to
+a record that already has it changes nothing; an id in the log means its event's records are
+too; a fold is recognised by its day's `..._folded_before` marks.
+
+Not batches of events: coalescing several events' changes lets a crash keep a later event's
+record and lose an earlier one's, and no rule of the core can repair that (a later watermark
+makes the earlier event too late when it is applied again).
 
 Pure: the changelog is a function passed in (`send(site, key, value or None)`), so the same
 stores run under Faust, in a test, or in a simulated crash.
@@ -22,7 +26,7 @@ from typing import Any, Generic, TypeVar, cast
 from streams.attendance import Attendance, DepartureCounts
 from streams.flow import DayCounts, Stores
 from streams.handover import Handover, HandoverCounts
-from streams.instants import HOUR, Instant
+from streams.instants import Instant
 from streams.occupancy import WardHistory, WardSnapshot
 
 Send = Callable[[str, bytes, bytes | None], None]  # (site, key, value; None deletes)
@@ -67,54 +71,36 @@ class LoggedDict(dict[K, V], Generic[K, V]):
             yield site, encode_key(self._kind, key), value
 
 
-Bucket = tuple[str, int]  # (site, hour of occurred_at)
-
-
 class SeenIds(dict[str, Instant]):
-    """The event ids seen, logged by site-hour: a flush sends one message per bucket that
-    changed, not one per event (most of a worker's changelog messages were ids)."""
+    """The event ids seen. An id alone does not say its site: each remembers the site that
+    applied it, so that its entry and its later deletion go to that site's partition."""
 
     def __init__(self, current_site: Callable[[], str]) -> None:
         super().__init__()
         self._current_site = current_site
-        self._bucket_of: dict[str, Bucket] = {}
-        self._buckets: dict[Bucket, dict[str, Instant]] = {}
-        self._dirty: dict[Bucket, None] = {}
+        self._site_of: dict[str, str] = {}
+        self._dirty: dict[str, str] = {}  # id -> its site, in the order changed
 
     def __setitem__(self, event_id: str, at: Instant) -> None:
-        if event_id in self:
-            self._leave(event_id)
         super().__setitem__(event_id, at)
-        self._join(event_id, at, (self._current_site(), at // HOUR))
+        site = self._site_of[event_id] = self._current_site()
+        self._dirty.pop(event_id, None)
+        self._dirty[event_id] = site
 
     def __delitem__(self, event_id: str) -> None:
         super().__delitem__(event_id)
-        self._leave(event_id)
+        self._dirty.pop(event_id, None)
+        self._dirty[event_id] = self._site_of.pop(event_id)
 
-    def restore(self, bucket: Bucket, members: dict[str, Instant]) -> None:
-        for event_id, at in members.items():
-            super().__setitem__(event_id, at)
-            self._bucket_of[event_id] = bucket
-        self._buckets.setdefault(bucket, {}).update(members)
+    def restore(self, site: str, event_id: str, at: Instant) -> None:
+        super().__setitem__(event_id, at)
+        self._site_of[event_id] = site
 
     def changes(self) -> Iterator[tuple[str, bytes, bytes | None]]:
         dirty, self._dirty = self._dirty, {}
-        for bucket in dirty:
-            members = self._buckets.get(bucket)
-            value = _json([_VERSION, list(members.items())]) if members else None
-            if not members:
-                self._buckets.pop(bucket, None)
-            yield bucket[0], encode_key("s", (bucket[0], str(bucket[1]))), value
-
-    def _join(self, event_id: str, at: Instant, bucket: Bucket) -> None:
-        self._bucket_of[event_id] = bucket
-        self._buckets.setdefault(bucket, {})[event_id] = at
-        self._dirty[bucket] = None
-
-    def _leave(self, event_id: str) -> None:
-        bucket = self._bucket_of.pop(event_id)
-        del self._buckets[bucket][event_id]
-        self._dirty[bucket] = None
+        for event_id, site in dirty.items():
+            value = encode_instant(site, self[event_id]) if event_id in self else None
+            yield site, encode_key("s", (site, event_id)), value
 
 
 class LoggedStores:
@@ -123,7 +109,8 @@ class LoggedStores:
 
     `applying(site)` must be called before each event is applied: an event id alone does not
     say its site, and its changelog entry must go where its site's records go. `flush()` must
-    be called between events (never inside one), before the source offsets are committed.
+    be called after every event, before its source offset is committed: the log is then the
+    sequence of single events' changes that the crash-recovery argument needs (module doc).
     """
 
     def __init__(self, send: Send) -> None:
@@ -169,8 +156,8 @@ class LoggedStores:
             kind, key = decode_key(raw_key)
             value = decode_value(kind, raw_value)
             if kind == "s":
-                site, hour = key
-                self._seen.restore((site, int(hour)), value)
+                site, event_id = key
+                self._seen.restore(site, event_id, value)
             elif kind == "l":
                 self.latest.restore(key, value)
             else:
@@ -251,15 +238,11 @@ def _ward_history(fields: list[Any]) -> WardHistory:
     return WardHistory([WardSnapshot(*snapshot) for snapshot in fields[0]])
 
 
-def _seen(fields: list[Any]) -> dict[str, Instant]:
-    return dict(fields)
-
-
 _DECODERS: dict[str, Callable[[list[Any]], Any]] = {
     "a": lambda fields: Attendance(*fields),
     "h": lambda fields: Handover(*fields),
     "w": _ward_history,
     "d": _day_counts,
-    "s": _seen,
+    "s": lambda fields: fields[0],
     "l": lambda fields: fields[0],
 }

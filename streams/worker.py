@@ -184,18 +184,23 @@ def _add_agent(
     )
 
     async def consume(stream: Any) -> None:
-        # In batches: the state's changes go to the changelog once a batch, each changed key
-        # once, before Faust may commit the batch's offsets (it commits only acked events,
-        # and a batch is acked when the next one is asked for).
+        # In batches, for Faust's sake: each event's changes are queued as it is applied, and
+        # the batch's go to the producer before Faust may commit its offsets (it commits only
+        # acked events, and a batch is acked when the next one is asked for).
         async for batch in stream.take_events(BATCH_MAX, within=BATCH_WITHIN_SECONDS):
-            refusals = [(event, pipeline.handle(event.value, feed)) for event in batch]
-            pipeline.flush()
+            refusals = [(event, _handled(pipeline, event, feed)) for event in batch]
             await writer.drain()
             for event, refused in refusals:
                 if refused is not None:
                     await _dead_letter(dead_letter, event, refused)
 
     app.agent(source, name=f"uecflow.{feed.value}", concurrency=1)(consume)
+
+
+def _handled(pipeline: Pipeline, event: EventT[bytes], feed: Stream) -> Refused | None:
+    refused = pipeline.handle(event.value, feed)
+    pipeline.flush()  # one event's changes at a time: see streams.changelog
+    return refused
 
 
 async def _dead_letter(topic: Any, event: EventT[bytes], refused: Refused) -> None:

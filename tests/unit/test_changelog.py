@@ -93,7 +93,8 @@ KEYS: list[tuple[str, Any]] = [
     ("d", ("R1H12", date(2025, 3, 30))),
     ("d", ("RQXM1", date(2025, 10, 26))),
     ("l", ("R1H12", "ae")),
-    ("s", ("R1H12", "484166")),  # a site-hour of event ids
+    ("s", ("R1H12", "evt|1 ünïcode")),
+    ("s", ("R1H12", "e\x1fx")),
 ]
 
 
@@ -156,26 +157,16 @@ def test_a_flush_sends_days_then_records_then_event_ids() -> None:
     assert [decode_key(key)[0] for _, key, _ in sent] == ["d", "a", "s"]
 
 
-def test_event_ids_go_in_one_message_per_site_hour_to_the_site_applying_them() -> None:
-    logged, sent = recording()
-    logged.applying("RF4DG")
-    for n in range(50):
-        logged.stores.seen[f"evt-{n}"] = T + n * MINUTE  # within two site-hours
-    logged.flush()
-    assert [site for site, _, _ in sent] == ["RF4DG", "RF4DG"]
-    restored, _ = recording()
-    restored.restore([(key, value) for _, key, value in sent if value is not None])
-    assert dict(restored.stores.seen) == dict(logged.stores.seen)
-
-
-def test_a_site_hour_whose_ids_are_all_forgotten_is_deleted() -> None:
+def test_an_event_id_goes_to_the_partition_of_the_site_applying_it() -> None:
     logged, sent = recording()
     logged.applying("RF4DG")
     logged.stores.seen["evt-1"] = T
     logged.flush()
     del logged.stores.seen["evt-1"]
+    logged.applying("R1H12")
     logged.flush()
-    assert sent[-1] == ("RF4DG", sent[0][1], None)
+    key = encode_key("s", ("RF4DG", "evt-1"))
+    assert sent == [("RF4DG", key, encode_instant("RF4DG", T)), ("RF4DG", key, None)]
 
 
 def test_a_restore_loads_every_store_and_sends_nothing() -> None:
@@ -184,7 +175,7 @@ def test_a_restore_loads_every_store_and_sends_nothing() -> None:
         (encode_key(kind, key), encode_record("R1H12", record))
         for (kind, record), key in zip(RECORDS, keys_for(RECORDS), strict=True)
     ]
-    entries.append((encode_key("s", ("RQXM1", str(T // HOUR))), b'[1,[["evt-1",%d]]]' % T))
+    entries.append((encode_key("s", ("RQXM1", "evt-1")), encode_instant("RQXM1", T)))
     logged.restore(entries)
     assert logged.flush() == 0
     assert sent == []
@@ -204,16 +195,16 @@ def keys_for(records: list[tuple[str, Any]]) -> list[Any]:
 
 def test_a_restored_ids_deletion_goes_to_its_own_site_not_the_one_applying() -> None:
     logged, sent = recording()
-    key = encode_key("s", ("RQXM1", str(T // HOUR)))
-    logged.restore([(key, b'[1,[["evt-1",%d],["evt-2",%d]]]' % (T, T))])
+    key = encode_key("s", ("RQXM1", "evt-1"))
+    logged.restore([(key, encode_instant("RQXM1", T))])
     logged.applying("R1H12")
     del logged.stores.seen["evt-1"]
     logged.flush()
-    assert sent == [("RQXM1", key, b'[1,[["evt-2",%d]]]' % T)]
+    assert sent == [("RQXM1", key, None)]
 
 
 @pytest.mark.parametrize("event_id", ["evt|1 ünïcode", "e\x1fx", "   ", '"quoted", \\ too'])
-def test_an_event_id_of_any_characters_comes_back_from_its_site_hour(event_id: str) -> None:
+def test_an_event_id_of_any_characters_comes_back_from_the_changelog(event_id: str) -> None:
     logged, sent = recording()
     logged.applying("R1H12")
     logged.stores.seen[event_id] = T
