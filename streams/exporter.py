@@ -22,6 +22,7 @@ from streams.snapshot import FlowSnapshot
 
 _SECONDS_PER = {"minutes": 60.0, "hours": 3600.0}
 PREFIX = "uecflow_"
+FRESHNESS = "uecflow_last_event_timestamp_seconds"
 
 
 def prometheus_name(metric: Metric) -> str:
@@ -33,6 +34,9 @@ def prometheus_name(metric: Metric) -> str:
     if metric.unit == "ratio" and not name.endswith("_ratio"):
         return PREFIX + name + "_ratio"
     return PREFIX + name
+
+
+_NAME = {metric.name: prometheus_name(metric) for metric in METRICS}  # targets name their series
 
 
 def prometheus_value(metric: Metric, value: Value) -> float | None:
@@ -95,7 +99,7 @@ class FlowCollector(Collector):
                 labels = {"site": code, "trust": site.trust, "place": site.place, "stream": stream}
                 samples.append((labels, at / 1_000_000))
         return _gauge(
-            "uecflow_last_event_timestamp_seconds",
+            FRESHNESS,
             "occurred_at of the latest event counted, per site and stream (event time).",
             samples,
         )
@@ -104,20 +108,20 @@ class FlowCollector(Collector):
         targets = self._registry.targets
         four_hour = targets.four_hour_min(london_day(to_instant(as_of)))
         samples: list[tuple[dict[str, str], float | None]] = [
-            ({"metric": "uecflow_ga_occupancy_ratio", "bound": "max"}, targets.ga_occupancy_max),
-            ({"metric": "uecflow_ae_4h_performance_today_ratio", "bound": "min"}, four_hour),
-            ({"metric": "uecflow_ae_4h_performance_month_ratio", "bound": "min"}, four_hour),
+            ({"metric": _NAME["ga_occupancy"], "bound": "max"}, targets.ga_occupancy_max),
+            ({"metric": _NAME["ae_4h_performance_today"], "bound": "min"}, four_hour),
+            ({"metric": _NAME["ae_4h_performance_month"], "bound": "min"}, four_hour),
             (
-                {"metric": "uecflow_ambulance_longest_wait_seconds", "bound": "max"},
+                {"metric": _NAME["ambulance_longest_wait_minutes"], "bound": "max"},
                 targets.handover_max_minutes * 60,
             ),
-            ({"metric": "uecflow_ae_over_12h_in_department", "bound": "max"}, 0.0),
-            ({"metric": "uecflow_ae_over_12h_after_dta", "bound": "max"}, 0.0),
+            ({"metric": _NAME["ae_over_12h_in_department"], "bound": "max"}, 0.0),
+            ({"metric": _NAME["ae_over_12h_after_dta"], "bound": "max"}, 0.0),
         ]
         samples += [
             (
                 {
-                    "metric": "uecflow_last_event_timestamp_seconds",
+                    "metric": FRESHNESS,
                     "bound": "max_age",
                     "stream": stream,
                 },

@@ -6,6 +6,7 @@ dead-letter topic; nothing is dropped silently.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
@@ -45,8 +46,10 @@ STREAM_OF: dict[type[EventBase], Stream] = {
 
 @dataclass(frozen=True, slots=True)
 class Refused:
-    reason: str
+    reason: str  # one line, for the dead-letter topic
     field: str | None = None
+    # A bounded label for counting (contract, wrong_stream, future, too_late); the reason says it.
+    kind: str = dataclasses.field(default="contract", compare=False)
 
 
 class Intake:
@@ -67,6 +70,7 @@ class Intake:
                 f"event_type: '{event.event_type}' belongs on the {belongs.value} stream,"
                 f" not the {stream.value} stream",
                 "event_type",
+                "wrong_stream",
             )
         if event.occurred_at > now + self._tolerance:
             return Refused(
@@ -74,6 +78,7 @@ class Intake:
                 f" {_hours(self._tolerance.total_seconds())} ahead of the clock"
                 f" ({rfc3339(now)}): check the sender's clock",
                 "occurred_at",
+                "future",
             )
         return event
 
@@ -85,6 +90,7 @@ def too_late(event: Event, horizon: timedelta) -> Refused:
         f" {_hours(horizon.total_seconds())}"
         f" older than the latest event of site {event.site}: too late to count exactly",
         "occurred_at",
+        "too_late",
     )
 
 

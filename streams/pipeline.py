@@ -17,9 +17,6 @@ from streams.instants import Instant, to_instant
 from streams.intake import Intake, Refused, Stream, too_late
 from streams.snapshot import FlowSnapshot
 
-# Reasons for refusal as a bounded label (the full reason goes to the dead-letter topic).
-CONTRACT, WRONG_STREAM, FUTURE, TOO_LATE = "contract", "wrong_stream", "future", "too_late"
-
 
 class Pipeline:
     """The flow state of the sites this worker owns, fed one message at a time."""
@@ -77,14 +74,14 @@ class Pipeline:
         assert state is not None, "handle() before recover()"
         admitted = self._intake.admit(raw, stream, self._clock())
         if isinstance(admitted, Refused):
-            kind = _kind_of(admitted)
-            self._rejected.labels(stream.value, kind).inc()
+            self._rejected.labels(stream.value, admitted.kind).inc()
             return admitted
         self._logged.applying(admitted.site)
         outcome = state.apply(admitted)
         if outcome is Outcome.TOO_LATE:
-            self._rejected.labels(stream.value, TOO_LATE).inc()
-            return too_late(admitted, self._registry.lateness_horizon)
+            refused = too_late(admitted, self._registry.lateness_horizon)
+            self._rejected.labels(stream.value, refused.kind).inc()
+            return refused
         self._note_latest(admitted.site, stream, to_instant(admitted.occurred_at))
         counter = self._processed if outcome is Outcome.APPLIED else self._duplicates
         counter.labels(stream.value).inc()
@@ -103,11 +100,3 @@ class Pipeline:
         key = (site, stream.value)
         if at > self._logged.latest.get(key, at - 1):
             self._logged.latest[key] = at
-
-
-def _kind_of(refused: Refused) -> str:
-    if refused.field == "event_type" and "stream" in refused.reason:
-        return WRONG_STREAM
-    if refused.field == "occurred_at" and "ahead of the clock" in refused.reason:
-        return FUTURE
-    return CONTRACT
