@@ -37,6 +37,8 @@ class Trust:
 class Targets:
     ga_occupancy_max: float
     handover_max_minutes: float
+    over_12h_max: int
+    mffd_rate_max: float
     # (first London day in force, minimum share), oldest first.
     ae_4h_performance_min: tuple[tuple[date, float], ...]
     stale_after_minutes: dict[str, float]
@@ -49,6 +51,21 @@ class Targets:
                 current = value
         return current
 
+    @property
+    def four_hour_latest(self) -> float:
+        """The newest four-hour standard in the schedule: what a static threshold shows."""
+        return self.ae_4h_performance_min[-1][1]
+
+
+@dataclass(frozen=True, slots=True)
+class Alerting:
+    """How breaches become pages: hold times, the four-hour floor, and who is told."""
+
+    four_hour_min_departures: int
+    for_minutes: dict[str, float]
+    # "scc" and one per trust code: webhook URLs.
+    receivers: dict[str, str]
+
 
 @dataclass(frozen=True, slots=True)
 class Registry:
@@ -57,6 +74,7 @@ class Registry:
     targets: Targets
     lateness_horizon: timedelta
     future_tolerance: timedelta
+    alerting: Alerting
 
     @property
     def places(self) -> tuple[str, ...]:
@@ -117,6 +135,7 @@ def _registry_from(raw: dict[str, Any]) -> Registry:
         targets=_targets_from(raw["targets"]),
         lateness_horizon=timedelta(hours=float(raw["flow"]["lateness_horizon_hours"])),
         future_tolerance=timedelta(hours=float(raw["flow"].get("future_tolerance_hours", 24))),
+        alerting=_alerting_from(raw.get("alerting", {}), trusts),
     )
 
 
@@ -134,6 +153,31 @@ def _targets_from(raw: dict[str, Any]) -> Targets:
     return Targets(
         ga_occupancy_max=float(raw["ga_occupancy_max"]),
         handover_max_minutes=float(raw["handover_max_minutes"]),
+        over_12h_max=int(raw.get("over_12h_max", 0)),
+        mffd_rate_max=float(raw.get("mffd_rate_max", 0.15)),
         ae_4h_performance_min=tuple(schedule),
         stale_after_minutes={k: float(v) for k, v in raw["stale_after_minutes"].items()},
+    )
+
+
+ALERT_HOLDS = ("occupancy", "four_hour", "over_12h", "handover", "mffd", "stale", "worker_down")
+
+
+def _alerting_from(raw: dict[str, Any], trusts: dict[str, Trust]) -> Alerting:
+    holds = {name: 0.0 for name in ALERT_HOLDS} | {
+        name: float(minutes) for name, minutes in raw.get("for_minutes", {}).items()
+    }
+    unknown = sorted(set(holds) - set(ALERT_HOLDS))
+    if unknown:
+        raise ConfigError(f"alerting.for_minutes: unknown alert {', '.join(unknown)}")
+    receivers = {str(k): str(v) for k, v in raw.get("receivers", {}).items()}
+    strangers = sorted(set(receivers) - {"scc", *trusts})
+    if strangers:
+        raise ConfigError(f"alerting.receivers: not a trust: {', '.join(strangers)}")
+    default = receivers.get("scc", "http://127.0.0.1:9099/scc")
+    receivers = {"scc": default} | {code: receivers.get(code, default) for code in trusts}
+    return Alerting(
+        four_hour_min_departures=int(raw.get("four_hour_min_departures", 20)),
+        for_minutes=holds,
+        receivers=receivers,
     )

@@ -107,6 +107,7 @@ class FlowCollector(Collector):
     def _targets(self, as_of: datetime) -> Family:
         targets = self._registry.targets
         four_hour = targets.four_hour_min(london_day(to_instant(as_of)))
+        over_12h = float(targets.over_12h_max)
         samples: list[tuple[dict[str, str], float | None]] = [
             ({"metric": _NAME["ga_occupancy"], "bound": "max"}, targets.ga_occupancy_max),
             ({"metric": _NAME["ae_4h_performance_today"], "bound": "min"}, four_hour),
@@ -115,8 +116,9 @@ class FlowCollector(Collector):
                 {"metric": _NAME["ambulance_longest_wait_minutes"], "bound": "max"},
                 targets.handover_max_minutes * 60,
             ),
-            ({"metric": _NAME["ae_over_12h_in_department"], "bound": "max"}, 0.0),
-            ({"metric": _NAME["ae_over_12h_after_dta"], "bound": "max"}, 0.0),
+            ({"metric": _NAME["ae_over_12h_in_department"], "bound": "max"}, over_12h),
+            ({"metric": _NAME["ae_over_12h_after_dta"], "bound": "max"}, over_12h),
+            ({"metric": _NAME["mffd_rate"], "bound": "max"}, targets.mffd_rate_max),
         ]
         samples += [
             (
