@@ -65,6 +65,10 @@ class Alerting:
     for_minutes: dict[str, float]
     # "scc" and one per trust code: webhook URLs.
     receivers: dict[str, str]
+    runbook_base_url: str
+    group_wait_seconds: float
+    group_interval_seconds: float
+    repeat_interval_hours: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +164,9 @@ def _targets_from(raw: dict[str, Any]) -> Targets:
     )
 
 
-ALERT_HOLDS = ("occupancy", "four_hour", "over_12h", "handover", "mffd", "stale", "worker_down")
+ALERT_HOLDS = (
+    "occupancy", "four_hour", "over_12h", "handover", "mffd", "stale", "worker_down", "rejected"
+)
 
 
 def _alerting_from(raw: dict[str, Any], trusts: dict[str, Trust]) -> Alerting:
@@ -180,4 +186,8 @@ def _alerting_from(raw: dict[str, Any], trusts: dict[str, Trust]) -> Alerting:
         four_hour_min_departures=int(raw.get("four_hour_min_departures", 20)),
         for_minutes=holds,
         receivers=receivers,
+        runbook_base_url=str(raw.get("runbook_base_url", "alerts/runbooks/")),
+        group_wait_seconds=float(raw.get("group_wait_seconds", 30)),
+        group_interval_seconds=float(raw.get("group_interval_seconds", 300)),
+        repeat_interval_hours=float(raw.get("repeat_interval_hours", 4)),
     )

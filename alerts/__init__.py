@@ -1,0 +1,1 @@
+"""Alerting as code: Prometheus rules and the Alertmanager routing, generated from the registry."""

@@ -1,0 +1,63 @@
+"""The Alertmanager configuration, generated from the registry: each trust's alerts go to that
+trust's on-call receiver, alerts of no trust (system-wide) to the SCC, and the SCC also gets a
+copy of every critical site alert so that it sees what the trusts are being paged about.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from events.registry import Registry
+
+SCC = "scc"
+
+
+def alertmanager_config(registry: Registry) -> dict[str, Any]:
+    settings = registry.alerting
+    trusts = sorted(registry.trusts)
+    return {
+        "route": {
+            "receiver": SCC,
+            # One notification per alert and site: a phone shows one line per problem.
+            "group_by": ["alertname", "trust", "site", "stream"],
+            "group_wait": _seconds(settings.group_wait_seconds),
+            "group_interval": _seconds(settings.group_interval_seconds),
+            "repeat_interval": _seconds(settings.repeat_interval_hours * 3600),
+            "routes": [
+                {
+                    "receiver": SCC,
+                    "matchers": ['severity="critical"', 'trust=~".+"'],
+                    "continue": True,
+                },
+                *(
+                    {"receiver": _receiver(code), "matchers": [f'trust="{code}"']}
+                    for code in trusts
+                ),
+            ],
+        },
+        "inhibit_rules": [
+            {
+                # While a site has a critical alert (a stale feed, a 12-hour wait, an ambulance
+                # held), its warnings wait: the on-call manager sees the urgent thing first.
+                "source_matchers": ['severity="critical"'],
+                "target_matchers": ['severity="warning"'],
+                "equal": ["site"],
+            }
+        ],
+        "receivers": [
+            _webhook(SCC, settings.receivers[SCC]),
+            *(_webhook(_receiver(code), settings.receivers[code]) for code in trusts),
+        ],
+    }
+
+
+def _receiver(trust: str) -> str:
+    return f"oncall-{trust}"
+
+
+def _webhook(name: str, url: str) -> dict[str, Any]:
+    return {"name": name, "webhook_configs": [{"url": url, "send_resolved": True}]}
+
+
+def _seconds(value: float) -> str:
+    return f"{round(value)}s"

@@ -1,0 +1,189 @@
+"""Prometheus recording and alerting rules, generated from the targets and alerting settings of
+the registry (`events/nel.toml`), so that the alerts, the dashboards and `uecflow_target` can
+never disagree about a threshold.
+
+Every alert names the site in words and says what to look at, for a manager reading it on a
+phone; every alert links to its action card in `alerts/runbooks/`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from events.registry import Registry
+
+SITES = '{site!=""}'
+# The system total carries none of the three labels.
+SYSTEM = '{site="",trust="",place=""}'
+FEED_AGE = "(time() - uecflow_last_event_timestamp_seconds"
+# The worker exports the standard in force on the London day (0.76 until April 2025, then 0.78),
+# read from the same registry as these rules. Inlined, not recorded: a recording rule in another
+# group may be evaluated after the alert that reads it, a step late.
+FOUR_HOUR_TARGET = 'min(uecflow_target{metric="uecflow_ae_4h_performance_today_ratio",bound="min"})'
+JOB = "uecflow-worker"  # the Prometheus scrape job of the workers
+STREAM_WORDS = {"ae": "A&E", "beds": "bed-state", "ambulance": "ambulance handover"}
+
+
+@dataclass(frozen=True)
+class Alert:
+    name: str
+    group: str
+    expr: str
+    hold: str  # a key of [alerting.for_minutes]
+    severity: str  # critical pages at once; warning is a breach to act on this shift
+    summary: str
+    description: str
+
+    def rule(self, registry: Registry) -> dict[str, Any]:
+        base = registry.alerting.runbook_base_url
+        return {
+            "alert": self.name,
+            "expr": self.expr,
+            "for": _duration(registry.alerting.for_minutes[self.hold]),
+            "labels": {"severity": self.severity},
+            "annotations": {
+                "summary": self.summary,
+                "description": self.description,
+                "runbook_url": f"{base}{self.name}.md",
+            },
+        }
+
+
+def site_name(registry: Registry) -> str:
+    """A template giving the site's short name (Prometheus templates have no lookup tables)."""
+    branches = [
+        f'{"if" if i == 0 else "else if"} eq $labels.site "{code}" }}}}{site.short_name}'
+        for i, (code, site) in enumerate(registry.sites.items())
+    ]
+    return "{{ " + "{{ ".join(branches) + "{{ else }}{{ $labels.site }}{{ end }}"
+
+
+def alerts(registry: Registry) -> list[Alert]:
+    targets, name = registry.targets, site_name(registry)
+    occupancy, mffd = targets.ga_occupancy_max, targets.mffd_rate_max
+    handover_s = targets.handover_max_minutes * 60
+    over_12h = targets.over_12h_max
+    departures = registry.alerting.four_hour_min_departures
+    return [
+        Alert(
+            "UecflowOccupancyAboveTarget", "uecflow-beds",
+            f"uecflow_ga_occupancy_ratio{SITES} > {occupancy:g}",
+            "occupancy", "warning",
+            f"{name}: adult G&A beds {{{{ $value | humanizePercentage }}}} full"
+            f" (target {occupancy:.0%} or less)",
+            "Adult general and acute bed occupancy at the latest ward snapshots is above the"
+            " target: flow out of A&E will slow. Check escalation beds and discharges today.",
+        ),
+        Alert(
+            "UecflowMedicallyFitAboveThreshold", "uecflow-beds",
+            f"uecflow_mffd_rate_ratio{SITES} > {mffd:g}",
+            "mffd", "warning",
+            f"{name}: {{{{ $value | humanizePercentage }}}} of occupied G&A beds hold"
+            f" medically fit patients (threshold {mffd:.0%})",
+            "Patients with no criteria to reside occupy beds that admissions need. Review"
+            " discharge pathways 1-3 with community and social care partners.",
+        ),
+        Alert(
+            "UecflowFourHourBelowTarget", "uecflow-ae",
+            f"uecflow_ae_4h_performance_today_ratio{SITES}"
+            f" < on() group_left() {FOUR_HOUR_TARGET}"
+            f" and on(site) uecflow_ae_departures_today{SITES} >= {departures}",
+            "four_hour", "warning",
+            f"{name}: four-hour performance today {{{{ $value | humanizePercentage }}}}"
+            " (standard {{ with query `" + FOUR_HOUR_TARGET + "` }}"
+            "{{ . | first | value | humanizePercentage }}{{ end }})",
+            "Share of today's A&E departures within four hours of arrival is below the"
+            f" national standard (judged from {departures} departures a day).",
+        ),
+        Alert(
+            "UecflowTwelveHoursInDepartment", "uecflow-ae",
+            f"uecflow_ae_over_12h_in_department{SITES} > {over_12h}",
+            "over_12h", "critical",
+            f"{name}: {{{{ $value }}}} patient(s) in A&E over 12 hours now",
+            "Patients have been in the department more than 12 hours since arrival. Longest"
+            ' wait: {{ with printf "uecflow_ae_longest_wait_seconds{site=\'%s\'}" $labels.site'
+            " | query }}{{ . | first | value | humanizeDuration }}{{ end }}.",
+        ),
+        Alert(
+            "UecflowTwelveHoursAfterDecisionToAdmit", "uecflow-ae",
+            f"uecflow_ae_over_12h_after_dta{SITES} > {over_12h}",
+            "over_12h", "critical",
+            f"{name}: {{{{ $value }}}} patient(s) waiting over 12 hours for a bed after a"
+            " decision to admit",
+            "12-hour trolley waits: patients waiting more than 12 hours from decision to admit."
+            " Find a bed or escalate under the trust's full capacity protocol.",
+        ),
+        Alert(
+            "UecflowAmbulanceHandoverOver45Minutes", "uecflow-ambulance",
+            f"uecflow_ambulance_longest_wait_seconds{SITES} > {handover_s:g}",
+            "handover", "critical",
+            f"{name}: an ambulance has waited {{{{ $value | humanizeDuration }}}} to hand over"
+            f" (release by {targets.handover_max_minutes:g} min)",
+            "London's release-to-respond rule: crews are released at 45 minutes. Ambulances"
+            ' waiting now: {{ with printf "uecflow_ambulances_waiting{site=\'%s\'}"'
+            " $labels.site | query }}{{ . | first | value }}{{ end }}.",
+        ),
+        *_stale_and_system(registry, name),
+    ]  # fmt: skip
+
+
+def _stale_and_system(registry: Registry, name: str) -> list[Alert]:
+    limits = registry.targets.stale_after_minutes
+    stale = " or ".join(
+        f'{FEED_AGE}{{stream="{stream}"}}) > {minutes * 60:g}'
+        for stream, minutes in sorted(limits.items())
+    )
+    words = "".join(
+        f'{{{{ if eq $labels.stream "{stream}" }}}}{STREAM_WORDS.get(stream, stream)}{{{{ end }}}}'
+        for stream in sorted(limits)
+    )
+    occupancy = registry.targets.ga_occupancy_max
+    return [
+        Alert(
+            "UecflowFeedStale", "uecflow-feeds", stale, "stale", "critical",
+            f"{name}: no {words} events for {{{{ $value | humanizeDuration }}}}; its numbers"
+            " are NOT current",
+            "The trust's feed has gone silent (limits: "
+            + ", ".join(f"{STREAM_WORDS.get(s, s)} {m:g} min" for s, m in sorted(limits.items()))
+            + "). Dashboards still show the last values. Check the trust's integration engine"
+            " and the gateway's rejects.",
+        ),
+        Alert(
+            "UecflowWorkerDown", "uecflow-feeds",
+            f'up{{job="{JOB}"}} == 0 or absent(up{{job="{JOB}"}})',
+            "worker_down", "critical",
+            "uecflow worker is down: NO live UEC metrics for any site",
+            "Prometheus cannot scrape the uecflow worker. Every dashboard is frozen. Restart"
+            " the worker; it recovers its state from Kafka.",
+        ),
+        Alert(
+            "UecflowEventsRejected", "uecflow-feeds",
+            "sum by (stream, reason) (increase(uecflow_events_rejected_total[15m])) > 0",
+            "rejected", "warning",
+            "{{ $value | humanize }} {{ $labels.stream }} events rejected in 15 min"
+            " ({{ $labels.reason }})",
+            "Events went to the dead-letter topic with their reasons. Tell the sending trust's"
+            " integration team; the uecflow-reason header says what to fix.",
+        ),
+        Alert(
+            "UecflowSystemOccupancyAboveTarget", "uecflow-system",
+            f"uecflow_ga_occupancy_ratio{SYSTEM} > {occupancy:g}",
+            "occupancy", "warning",
+            "NEL adult G&A beds {{ $value | humanizePercentage }} full across all sites"
+            f" (target {occupancy:.0%} or less)",
+            "System-wide bed pressure: consider mutual aid and the system escalation plan.",
+        ),
+    ]  # fmt: skip
+
+
+def rule_file(registry: Registry) -> dict[str, Any]:
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for alert in alerts(registry):
+        groups.setdefault(alert.group, []).append(alert.rule(registry))
+    return {"groups": [{"name": name, "rules": rules} for name, rules in groups.items()]}
+
+
+def _duration(minutes: float) -> str:
+    seconds = round(minutes * 60)
+    return f"{seconds // 60}m" if seconds % 60 == 0 else f"{seconds}s"

@@ -1,0 +1,171 @@
+"""End to end, all real: events into Kafka, the worker, a real Prometheus scraping it with the
+project's generated rules, a real Alertmanager with the generated routing, and a webhook per
+receiver. Each target is breached in turn at one site (`producers/drill.py`); its alert must reach
+that site's trust (and no other trust), then clear when the breach ends. The simulator's
+silent-feed scenario must raise the staleness alert, and every dashboard query must return data.
+
+Hold times (`for:`) are zero here so that the test takes a minute; promtool's tests
+(`alerts/tests/`) check both sides of each real hold time.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from producers.drill import STEPS
+from streams.topics import Topics
+from tests.integration.harness import ROOT, UECFLOW, Broker, Worker, produce, wait_for
+from tests.integration.monitoring import Alertmanager, Prometheus, WebhookSink, missing_servers
+
+pytestmark = [pytest.mark.kafka, pytest.mark.monitoring, pytest.mark.slow]
+if missing_servers():
+    pytestmark.append(pytest.mark.skip(reason=str(missing_servers())))
+
+TRUSTS = ("R1H", "RF4", "RQX")
+# Each target breached at a different site, so every trust is paged at least once.
+DRILL = [
+    ("occupancy", "R1H12", "R1H"),
+    ("four_hour", "RF4QH", "RF4"),
+    ("over_12h", "RQXM1", "RQX"),
+    ("after_dta", "R1HKH", "R1H"),
+    ("handover", "RF4DG", "RF4"),
+    ("mffd", "R1HNH", "R1H"),
+]
+CRITICAL = {"over_12h", "after_dta", "handover"}
+
+
+def _test_config(sink: WebhookSink) -> str:
+    """The repository's nel.toml with no hold times, quick grouping and the test's receivers."""
+    nel = (ROOT / "events" / "nel.toml").read_text()
+    base = nel[: nel.index("[alerting]")]
+    receivers = "\n".join(f'{name} = "{sink.url(name)}"' for name in ("scc", *TRUSTS))
+    holds = re.search(r"\[alerting\.for_minutes\]\n((?:\w+ = \d+\n)+)", nel)
+    assert holds, "nel.toml has no [alerting.for_minutes]"
+    zeros = re.sub(r"= \d+", "= 0", holds.group(1))
+    return (
+        f"{base}[alerting]\nfour_hour_min_departures = 20\ngroup_wait_seconds = 1\n"
+        f"group_interval_seconds = 1\nrepeat_interval_hours = 1\n\n"
+        f"[alerting.for_minutes]\n{zeros}\n[alerting.receivers]\n{receivers}\n"
+    )
+
+
+@pytest.fixture(scope="module")
+def sink() -> Iterator[WebhookSink]:
+    with WebhookSink().running() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def stack(broker: Broker, run_dir: Path, sink: WebhookSink) -> Iterator[dict[str, Any]]:
+    topics = Topics(prefix="alerting", partitions=6)
+    home = run_dir / "alerting"
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "nel.toml"
+    config.write_text(_test_config(sink))
+    generated = home / "generated"
+    subprocess.run(
+        [str(UECFLOW), "--config", str(config), "alerts", "generate", "--out", str(generated)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    worker = Worker(broker.bootstrap, topics, home / "worker.log")
+    alertmanager = Alertmanager(home / "alertmanager")
+    prometheus = Prometheus(home / "prometheus")
+    worker.start()
+    alertmanager.start(generated / "alertmanager.yml")
+    prometheus.start(
+        [f"127.0.0.1:{worker.port}"],
+        rule_files=[generated / "uecflow.rules.yml"],
+        alertmanager=alertmanager.address,
+    )
+    wait_for(prometheus.scraped, "Prometheus to scrape the worker", 60)
+    yield {"worker": worker, "prometheus": prometheus, "topics": topics, "broker": broker}
+    prometheus.stop()
+    alertmanager.stop()
+    worker.stop()
+
+
+def _delivered(sink: WebhookSink, receiver: str, alert: str, site: str, status: str) -> bool:
+    return any(
+        note["labels"].get("alertname") == alert
+        and note["labels"].get("site") == site
+        and note["status"] == status
+        for note in sink.alerts(receiver)
+    )
+
+
+def _send(stack: dict[str, Any], lines: list[str]) -> None:
+    assert produce(stack["broker"].bootstrap, stack["topics"], lines) == len(lines)
+
+
+@pytest.mark.parametrize(("target", "site", "trust"), DRILL, ids=[d[0] for d in DRILL])
+def test_each_breach_pages_its_trust_then_clears(
+    stack: dict[str, Any], sink: WebhookSink, target: str, site: str, trust: str
+) -> None:
+    step = STEPS[target]
+    _send(stack, step.breach(site, datetime.now(UTC)))
+    wait_for(
+        lambda: _delivered(sink, trust, step.alert, site, "firing"),
+        f"{step.alert} for {site} to reach {trust}'s receiver",
+        90,
+    )
+    others = [other for other in TRUSTS if other != trust]
+    assert not any(
+        alert["labels"].get("site") == site for other in others for alert in sink.alerts(other)
+    ), f"{site}'s alert reached another trust"
+    if target in CRITICAL:  # the SCC sees critical site alerts too
+        assert _delivered(sink, "scc", step.alert, site, "firing")
+
+    _send(stack, step.recover(site, datetime.now(UTC)))
+    wait_for(
+        lambda: _delivered(sink, trust, step.alert, site, "resolved"),
+        f"{step.alert} for {site} to resolve",
+        90,
+    )
+
+
+def test_a_silent_feed_raises_the_staleness_alert(
+    stack: dict[str, Any], sink: WebhookSink, tmp_path: Path
+) -> None:
+    """The simulator's silent-feed scenario: Royal London's A&E feed stops two hours ago."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    out = tmp_path / "silent.jsonl"
+    subprocess.run(
+        [
+            str(UECFLOW), "simulate", "--start", (now - timedelta(hours=3)).isoformat(),
+            "--hours", "3", "--scenario", "silent-feed", "--silent-site", "R1H12",
+            "--silent-stream", "ae", "--silent-at", "+1h", "--out", str(out),
+        ],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    _send(stack, out.read_text().splitlines())
+
+    def stale_ae() -> bool:
+        return any(
+            note["labels"].get("alertname") == "UecflowFeedStale"
+            and note["labels"].get("site") == "R1H12"
+            and note["labels"].get("stream") == "ae"
+            and note["status"] == "firing"
+            for note in sink.alerts("R1H")
+        )
+
+    wait_for(stale_ae, "Royal London's silent A&E feed to page Barts Health", 90)
+    assert not any(
+        note["labels"].get("alertname") == "UecflowFeedStale"
+        and note["labels"].get("site") == "R1H12"
+        for other in ("RF4", "RQX")
+        for note in sink.alerts(other)
+    )
+    # The feed comes back: one event now, and the alert clears.
+    _send(stack, STEPS["over_12h"].breach("R1H12", datetime.now(UTC))[2:])
+    wait_for(
+        lambda: _delivered(sink, "R1H", "UecflowFeedStale", "R1H12", "resolved"),
+        "the staleness alert to resolve",
+        90,
+    )
