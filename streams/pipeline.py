@@ -50,6 +50,9 @@ class Pipeline:
             ["stream", "reason"],
             registry=metrics,
         )
+        # `labels()` looks its child up under a lock on every call: once per stream instead.
+        self._processed_of = {stream: self._processed.labels(stream.value) for stream in Stream}
+        self._duplicates_of = {stream: self._duplicates.labels(stream.value) for stream in Stream}
 
     @property
     def ready(self) -> bool:
@@ -83,8 +86,8 @@ class Pipeline:
             self._rejected.labels(stream.value, refused.kind).inc()
             return refused
         self._note_latest(admitted.site, stream, to_instant(admitted.occurred_at))
-        counter = self._processed if outcome is Outcome.APPLIED else self._duplicates
-        counter.labels(stream.value).inc()
+        counters = self._processed_of if outcome is Outcome.APPLIED else self._duplicates_of
+        counters[stream].inc()
         return None
 
     def read(

@@ -5,8 +5,17 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from hypothesis import settings
 
 settings.register_profile("ci", derandomize=True, print_blob=True)
 settings.register_profile("dev", print_blob=True)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+
+@pytest.fixture(autouse=True)
+def _default_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test starts on the shipped nel.toml: `uecflow --config F <command>` exports
+    UECFLOW_CONFIG for the command's own parser, and that must not leak into the next test."""
+    monkeypatch.setenv("UECFLOW_CONFIG", "")  # recorded, so the teardown removes what a test set
+    monkeypatch.delenv("UECFLOW_CONFIG")

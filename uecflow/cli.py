@@ -31,6 +31,9 @@ PASSTHROUGH = {
     "produce": ("producers.produce", "send a file of events to Kafka, validated, keyed by site"),
     "gateway": ("producers.gateway", "run the HTTPS ingestion gateway for trusts"),
     "simulate": ("producers.simulator", "simulate the NEL emergency departments"),
+    "alerts": ("alerts.cli", "generate the alert rules and Alertmanager routing from the config"),
+    "report": ("report.cli", "render the SCC situation report (PNG and PDF) from Prometheus"),
+    "dashboards": ("dashboards.cli", "generate the Grafana dashboards or push them to a Grafana"),
 }
 Handler = Callable[[argparse.Namespace, Registry], int]
 

@@ -10,6 +10,7 @@ Hold times (`for:`) are zero here so that the test takes a minute; promtool's te
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from dashboards.queries import panel_queries
 from producers.drill import STEPS
 from streams.topics import Topics
 from tests.integration.harness import ROOT, UECFLOW, Broker, Worker, produce, wait_for
@@ -169,3 +171,36 @@ def test_a_silent_feed_raises_the_staleness_alert(
         "the staleness alert to resolve",
         90,
     )
+
+
+def test_every_dashboard_query_returns_data(stack: dict[str, Any]) -> None:
+    """After the drill and the simulator (all six sites, every feed), each query of each panel
+    and template variable of the committed dashboards, run against the live Prometheus, returns
+    at least one series."""
+    prometheus: Prometheus = stack["prometheus"]
+    boards = sorted((ROOT / "dashboards" / "generated").glob("*.json"))
+    assert len(boards) == 4
+    queries = [
+        query
+        for path in boards
+        for query in panel_queries(json.loads(path.read_text()), {"site": "RF4QH"})
+    ]
+    assert len(queries) > 20
+
+    def all_answer() -> list[str]:
+        return [
+            f"{q.dashboard_uid} / {q.panel_title}: {q.expr}"
+            for q in queries
+            if not prometheus.query(q.expr)
+        ]
+
+    empty: list[str] = []
+
+    def none_empty() -> bool:
+        empty[:] = all_answer()
+        return not empty
+
+    try:
+        wait_for(none_empty, "every dashboard query to return data", 30)
+    except TimeoutError as error:
+        raise AssertionError("queries without data:\n" + "\n".join(empty)) from error

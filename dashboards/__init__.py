@@ -1,0 +1,1 @@
+"""Grafana dashboards as code: built from the registry with grafana-foundation-sdk."""

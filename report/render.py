@@ -1,0 +1,233 @@
+"""The situation report as one A4-landscape page (PNG and PDF), drawn with matplotlib's Agg.
+
+Red and green say breach or not against the registry's targets; a figure from a stale feed is
+grey, hatched and labelled "stale" instead, whatever its value, so it cannot pass for current.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta
+from pathlib import Path
+from textwrap import fill
+
+import matplotlib.dates as mdates
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import to_rgb
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, PercentFormatter
+from matplotlib.transforms import Bbox
+
+from report.situation import STREAM_NAMES, STREAMS, Cell, Feed, Measure, Situation, Target
+from streams.instants import LONDON
+
+TITLE = "NEL urgent and emergency care — situation report"
+A4_LANDSCAPE = (297 / 25.4, 210 / 25.4)  # inches
+DPI = 150
+PNG_SIZE = (int(A4_LANDSCAPE[0] * DPI), int(A4_LANDSCAPE[1] * DPI))  # as matplotlib rounds
+RED, GREEN, GREY, WHITE = "#f6c3bd", "#cde8cc", "#cfcfcf", "#ffffff"
+HEADER = "#1f3b63"
+FEED_HEADINGS = {"ae": "A&E feed", "beds": "Beds feed", "ambulance": "Ambulance\nfeed"}
+NO_VALUE = "\u2013"  # an en dash: a figure that is not defined (no departures yet)
+SITE_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#17becf")
+
+
+def figure(situation: Situation) -> Figure:
+    fig = Figure(figsize=A4_LANDSCAPE, dpi=DPI)
+    # Agg, never pyplot: pyplot would pick a GUI backend where a display exists.
+    FigureCanvasAgg(fig)
+    _heading(fig, situation)
+    _table(fig.add_axes((0.025, 0.47, 0.95, 0.37)), situation)
+    _trends(fig, situation)
+    _footnote(fig, situation)
+    return fig
+
+
+def save(situation: Situation, png: Path | None, pdf: Path | None) -> None:
+    fig = figure(situation)
+    if png is not None:
+        fig.savefig(png, format="png", dpi=DPI, metadata={"Software": None},
+                    pil_kwargs={"optimize": True})  # fmt: skip
+    if pdf is not None:
+        # No creation date: the same data makes the same file.
+        fig.savefig(pdf, format="pdf", metadata={"CreationDate": None, "Creator": TITLE})
+
+
+def _london(situation: Situation) -> str:
+    return situation.at.astimezone(LONDON).strftime("%a %d %b %Y %H:%M")
+
+
+def _heading(fig: Figure, situation: Situation) -> None:
+    fig.text(0.025, 0.955, TITLE, fontsize=17, fontweight="bold", color=HEADER)
+    fig.text(0.025, 0.918, f"as of {_london(situation)} (London time)", fontsize=11)
+    stale = situation.stale_feeds()
+    if stale:
+        names = "; ".join(
+            f"{row.name} {STREAM_NAMES[feed.stream]} ({_age(feed, situation)})"
+            for row, feed in stale
+        )
+        fig.text(
+            0.025, 0.872,
+            f"STALE FEEDS, figures greyed, NOT current: {names}",
+            fontsize=9.5, fontweight="bold", color="white", wrap=True,
+            bbox={"facecolor": "#b00020", "edgecolor": "none", "pad": 4},
+        )  # fmt: skip
+
+
+def _age(feed: Feed, situation: Situation) -> str:
+    age = feed.age(situation.at)
+    if age is None:
+        return "no event ever"
+    return f"last event {_duration(age)} ago"
+
+
+def _duration(age: timedelta) -> str:
+    minutes = max(0, int(age.total_seconds() // 60))
+    if minutes < 60:
+        return f"{minutes} min"
+    return f"{minutes // 60} h {minutes % 60:02d}"
+
+
+def _target_text(measure: Measure) -> str:
+    target = measure.target
+    if target is None:
+        return "no target"
+    if target.bound == "max" and target.value == 0:
+        return "target none"
+    sign = "≤" if target.bound == "max" else "≥"
+    if measure.unit == "ratio":
+        return f"{sign} {target.value * 100:.4g}%"
+    return f"{sign} {_format(measure, target.value)}"
+
+
+def _format(measure: Measure, value: float | None) -> str:
+    if value is None:
+        return NO_VALUE
+    if measure.unit == "ratio":
+        return f"{value:.1%}"
+    if measure.unit == "seconds":
+        return f"{value / 60:.0f} min"
+    return f"{value:,.0f}"
+
+
+def _cell(measure: Measure, cell: Cell) -> tuple[str, str]:
+    text = _format(measure, cell.value)
+    if cell.stale:
+        return f"{text}\nstale", GREY
+    if cell.breach is None:
+        return text, WHITE
+    return text, RED if cell.breach else GREEN
+
+
+def _feed_cell(feed: Feed, situation: Situation) -> tuple[str, str]:
+    age = feed.age(situation.at)
+    text = "none" if age is None else _duration(age)
+    if feed.stale(situation.at):
+        return f"{text}\nSTALE", GREY
+    return text, WHITE
+
+
+def _rows(situation: Situation) -> tuple[list[list[str]], list[list[str]]]:
+    texts, colours = [], []
+    for row in (*situation.sites, situation.system):
+        cells = [_cell(m, row.cells[m.key]) for m in situation.measures]
+        feeds = [_feed_cell(row.feeds[s], situation) if row.feeds else ("", WHITE) for s in STREAMS]
+        texts.append([row.name] + [text for text, _ in cells + feeds])
+        colours.append([WHITE] + [colour for _, colour in cells + feeds])
+    return texts, colours
+
+
+def _table(ax: Axes, situation: Situation) -> None:
+    ax.axis("off")
+    texts, colours = _rows(situation)
+    header = ["Site"]
+    header += [f"{fill(m.label, 11)}\n{_target_text(m)}" for m in situation.measures]
+    header += [f"{FEED_HEADINGS[s]}\nlast event" for s in STREAMS]
+    columns = len(header) - 1
+    table = ax.table(
+        cellText=texts, cellColours=colours, colLabels=header, loc="upper center",
+        cellLoc="center", bbox=Bbox.from_bounds(0.0, 0.0, 1.0, 1.0),
+        colWidths=[0.11] + [0.89 / columns] * columns,
+    )  # fmt: skip
+    table.auto_set_font_size(False)
+    table.set_fontsize(8)
+    for (line, column), cell in table.get_celld().items():
+        cell.set_edgecolor("#9a9a9a")
+        if line == 0:
+            cell.set_height(cell.get_height() * 2.2)  # up to four lines of heading
+            cell.set_facecolor(HEADER)
+            cell.get_text().set_color("white")
+            cell.get_text().set_fontweight("bold")
+            cell.get_text().set_fontsize(7.5)
+        elif cell.get_facecolor()[:3] == to_rgb(GREY):
+            cell.set_hatch("////")
+            cell.get_text().set_color("#303030")
+            cell.get_text().set_fontstyle("italic")
+        if column == 0:
+            cell.get_text().set_horizontalalignment("left")
+            cell.PAD = 0.04
+        if line == len(texts):  # the system total
+            cell.get_text().set_fontweight("bold")
+
+
+def _trends(fig: Figure, situation: Situation) -> None:
+    count = len(situation.trends)
+    width, gap, left = 0.19, 0.053, 0.05
+    for index, trend in enumerate(situation.trends):
+        ax = fig.add_axes((left + index * (width + gap), 0.13, width, 0.25))
+        _trend(ax, trend.measure, trend.times, trend.lines)
+        if index == count - 1:
+            handles, labels = ax.get_legend_handles_labels()
+            fig.legend(handles, labels, loc="lower center", ncol=len(labels),
+                       bbox_to_anchor=(0.5, 0.045), fontsize=8, frameon=False)  # fmt: skip
+
+
+def _trend(
+    ax: Axes,
+    measure: Measure,
+    times: tuple[datetime, ...],
+    lines: dict[str, tuple[float | None, ...]],
+) -> None:
+    scale = 1 / 60 if measure.unit == "seconds" else 1.0
+    xs = mdates.date2num(list(times))  # type: ignore[no-untyped-call]
+    for (name, values), colour in zip(lines.items(), SITE_COLOURS, strict=False):
+        ys = [math.nan if v is None else v * scale for v in values]
+        ax.plot(xs, ys, label=name, color=colour, linewidth=1.1)
+    _target_line(ax, measure.target, scale)
+    ax.set_title(f"{measure.label} ({_target_text(measure)})", fontsize=9)
+    ax.tick_params(labelsize=7)
+    ax.grid(True, linewidth=0.3, alpha=0.6)
+    # matplotlib.dates has no type hints for these two.
+    ax.xaxis.set_major_locator(mdates.HourLocator(interval=6, tz=LONDON))  # type: ignore[no-untyped-call]
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M", tz=LONDON))  # type: ignore[no-untyped-call]
+    if measure.unit == "ratio":
+        # Automatic decimals: a tick at 92.5% must not read 92%, next to a 92% target line.
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=None))
+    else:
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:.0f} min"))
+
+
+def _target_line(ax: Axes, target: Target | None, scale: float) -> None:
+    if target is not None:
+        ax.axhline(target.value * scale, color="black", linestyle="--", linewidth=1.0,
+                   label="target")  # fmt: skip
+
+
+def _footnote(fig: Figure, situation: Situation) -> None:
+    limits = ", ".join(
+        f"{STREAM_NAMES[s]} {_duration(feed.limit)}" for s, feed in situation.sites[0].feeds.items()
+    )
+    worker = situation.worker_as_of.astimezone(LONDON).strftime("%H:%M:%S")
+    text = (
+        f"Source: Prometheus {situation.source}, uecflow worker metrics (worker clock at the"
+        f" latest scrape: {worker} London). Targets: uecflow registry (nel.toml). Red: target"
+        f" breached; green: within target (exactly at the target is within); '{NO_VALUE}': not"
+        " defined (no departures yet today, nobody waiting, no beds reported). Grey, hatched,"
+        f" 'stale': the site's feed sent no event for longer than its limit ({limits}), so the"
+        " figure is the last known, not current; NEL totals including a stale site are grey"
+        " too. Trends: last 24 hours, every 5 minutes, London time; blank where the site's"
+        " feed was stale."
+    )
+    # Wrapped by hand: matplotlib's wrap=True lets a long line run past the page's edge.
+    fig.text(0.025, 0.012, fill(text, 232), fontsize=6.8, color="#303030")

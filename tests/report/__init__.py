@@ -1,0 +1,1 @@
+"""Tests of `uecflow report`: the situation report from Prometheus."""

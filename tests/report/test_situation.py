@@ -1,0 +1,252 @@
+"""The report's figures at their edges: exactly at a target, undefined values, a missing site,
+stale feeds, the four-hour standard of the London day, and trends that go blank when stale."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from events.registry import load_registry
+from report.prometheus import Sample, Series
+from report.situation import (
+    AS_OF,
+    STREAMS,
+    NoData,
+    Situation,
+    build,
+    measures,
+    now_query,
+    trend_query,
+    trend_window,
+)
+from streams.exporter import FRESHNESS
+
+REGISTRY = load_registry(None)
+AT = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
+FAMILY = {m.key: m.family for m in measures(REGISTRY, AT)}
+
+
+def site_labels(code: str) -> dict[str, str]:
+    site = REGISTRY.sites[code]
+    return {"site": code, "trust": site.trust, "place": site.place}
+
+
+def sample(family: str, value: float, **labels: str) -> Sample:
+    return Sample({"__name__": family, "job": "uecflow-worker", **labels}, value)
+
+
+def fresh_feeds(at: datetime = AT, age: timedelta = timedelta(minutes=1)) -> list[Sample]:
+    return [
+        sample(FRESHNESS, (at - age).timestamp(), **site_labels(code), stream=stream)
+        for code in REGISTRY.sites
+        for stream in STREAMS
+    ]
+
+
+def situation(*samples: Sample, at: datetime = AT, series: list[Series] | None = None) -> Situation:
+    base = [sample(AS_OF, at.timestamp()), *fresh_feeds(at)]
+    return build(REGISTRY, at, [*base, *samples], series or [], "http://prometheus:9090")
+
+
+def cell(result: Situation, code: str, key: str) -> tuple[float | None, bool | None, bool]:
+    row = next(row for row in result.sites if row.code == code)
+    found = row.cells[key]
+    return found.value, found.breach, found.stale
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "breach"),
+    [
+        ("occupancy", 0.92, False),  # exactly at the target is within it
+        ("occupancy", 0.9200001, True),
+        ("mffd", 0.15, False),
+        ("mffd", 0.1500001, True),
+        ("four_hour", 0.78, False),
+        ("four_hour", 0.7799999, True),
+        ("over_12h", 0.0, False),
+        ("over_12h", 1.0, True),
+        ("over_12h_dta", 1.0, True),
+        ("longest_wait", 45 * 60.0, False),
+        ("longest_wait", 45 * 60.0 + 1, True),
+        ("handovers_over", 0.0, False),
+        ("handovers_over", 1.0, True),
+        ("ambulances_waiting", 30.0, None),  # no target: never red, never green
+    ],
+)
+def test_each_figure_against_its_registry_target(
+    key: str, value: float, breach: bool | None
+) -> None:
+    result = situation(sample(FAMILY[key], value, **site_labels("R1H12")))
+    assert cell(result, "R1H12", key) == (value, breach, False)
+
+
+def test_targets_come_from_the_registry() -> None:
+    targets = {m.key: m.target for m in measures(REGISTRY, AT)}
+    assert targets["occupancy"] is not None
+    assert targets["occupancy"].value == REGISTRY.targets.ga_occupancy_max
+    assert targets["longest_wait"] is not None
+    assert targets["longest_wait"].value == REGISTRY.targets.handover_max_minutes * 60
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_a_value_that_is_not_a_number_is_unknown_not_a_breach(value: float) -> None:
+    result = situation(sample(FAMILY["four_hour"], value, **site_labels("R1H12")))
+    assert cell(result, "R1H12", "four_hour") == (None, None, False)
+
+
+def test_a_series_left_out_is_unknown() -> None:
+    assert cell(situation(), "R1H12", "occupancy") == (None, None, False)
+
+
+def test_a_site_absent_from_prometheus_keeps_its_row_every_figure_unknown_and_stale() -> None:
+    base = [s for s in fresh_feeds() if s.labels["site"] != "RQXM1"]
+    result = build(REGISTRY, AT, [sample(AS_OF, AT.timestamp()), *base], [], "p")
+    row = next(row for row in result.sites if row.code == "RQXM1")
+    assert row.name == "Homerton"
+    assert all(c.value is None and c.breach is None and c.stale for c in row.cells.values())
+    assert all(feed.last_event is None for feed in row.feeds.values())
+    assert {(r.code, f.stream) for r, f in result.stale_feeds()} == {
+        ("RQXM1", stream) for stream in STREAMS
+    }
+
+
+def test_a_stale_feed_marks_its_own_figures_and_the_totals_not_the_other_feeds() -> None:
+    late = [
+        s for s in fresh_feeds() if not (s.labels["site"] == "RQXM1" and s.labels["stream"] == "ae")
+    ]
+    last = AT - timedelta(minutes=31)
+    late.append(sample(FRESHNESS, last.timestamp(), **site_labels("RQXM1"), stream="ae"))
+    samples = [
+        sample(AS_OF, AT.timestamp()),
+        *late,
+        sample(FAMILY["four_hour"], 0.9, **site_labels("RQXM1")),
+        sample(FAMILY["four_hour"], 0.5),  # the system total
+        sample(FAMILY["occupancy"], 0.99, **site_labels("RQXM1")),
+    ]
+    result = build(REGISTRY, AT, samples, [], "p")
+    assert cell(result, "RQXM1", "four_hour") == (0.9, False, True)
+    assert cell(result, "RQXM1", "occupancy") == (0.99, True, False)  # beds feed is fresh
+    assert cell(result, "R1H12", "four_hour")[2] is False
+    assert result.system.cells["four_hour"].stale
+    assert not result.system.cells["occupancy"].stale
+    [(row, feed)] = result.stale_feeds()
+    assert (row.code, feed.stream, feed.last_event) == ("RQXM1", "ae", last)
+
+
+@pytest.mark.parametrize(("stream", "minutes"), [("ae", 30), ("ambulance", 60), ("beds", 360)])
+def test_a_feed_exactly_at_its_limit_is_fresh_a_second_later_stale(
+    stream: str, minutes: int
+) -> None:
+    def stale_after(age: timedelta) -> bool:
+        feeds = [s for s in fresh_feeds() if s.labels["stream"] != stream]
+        feeds += [s for s in fresh_feeds(age=age) if s.labels["stream"] == stream]
+        result = build(REGISTRY, AT, [sample(AS_OF, AT.timestamp()), *feeds], [], "p")
+        return result.sites[0].feeds[stream].stale(AT)
+
+    assert not stale_after(timedelta(minutes=minutes))
+    assert stale_after(timedelta(minutes=minutes, seconds=1))
+
+
+@pytest.mark.parametrize(
+    ("at", "standard"),
+    [
+        ("2025-03-31T22:59:59+00:00", 0.76),  # 23:59:59 BST on 31 March: the old year
+        ("2025-03-31T23:00:00+00:00", 0.78),  # 00:00 BST on 1 April: the new standard
+        ("2024-01-15T12:00:00+00:00", 0.76),
+    ],
+)
+def test_the_four_hour_standard_is_the_one_of_the_london_day(at: str, standard: float) -> None:
+    moment = datetime.fromisoformat(at)
+    result = situation(sample(FAMILY["four_hour"], 0.77, **site_labels("R1H12")), at=moment)
+    target = next(m.target for m in result.measures if m.key == "four_hour")
+    assert target is not None
+    assert target.value == standard
+    assert cell(result, "R1H12", "four_hour")[1] is (standard > 0.77)
+
+
+def test_before_any_four_hour_standard_there_is_no_target_and_no_breach() -> None:
+    moment = datetime(2023, 3, 1, tzinfo=UTC)
+    result = situation(sample(FAMILY["four_hour"], 0.1, **site_labels("R1H12")), at=moment)
+    assert cell(result, "R1H12", "four_hour") == (0.1, None, False)
+
+
+def test_totals_are_read_from_the_unlabelled_series_never_a_trust_or_place() -> None:
+    result = situation(
+        sample(FAMILY["occupancy"], 0.5, trust="R1H"),
+        sample(FAMILY["occupancy"], 0.6, place="Newham"),
+        sample(FAMILY["occupancy"], 0.95),
+    )
+    assert result.system.cells["occupancy"].value == 0.95
+    assert result.system.cells["occupancy"].breach is True
+    assert cell(result, "R1HNH", "occupancy") == (None, None, False)
+
+
+@pytest.mark.parametrize(
+    "samples",
+    [[], [sample(FAMILY["occupancy"], 0.9)], [sample(AS_OF, float("nan"))]],
+)
+def test_no_uecflow_metrics_at_the_instant_is_an_error(samples: list[Sample]) -> None:
+    with pytest.raises(NoData):
+        build(REGISTRY, AT, samples, [], "p")
+
+
+def test_a_trend_is_blank_where_there_is_no_value_or_the_feed_was_stale() -> None:
+    start, end = trend_window(AT)
+    labels = {"__name__": FAMILY["four_hour"], **site_labels("R1H12")}
+    hour = 3600.0
+    last = end.timestamp()
+    values = Series(labels, ((last - 2 * hour, 0.7), (last - hour, 0.8), (last, 0.9)))
+    feed = {"__name__": FRESHNESS, **site_labels("R1H12"), "stream": "ae"}
+    freshness = Series(
+        feed,
+        (
+            (last - 2 * hour, last - 2 * hour - 60),  # fresh
+            (last - hour, last - hour - 31 * 60),  # 31 minutes without an event: stale
+            (last, last - 30 * 60),  # exactly at the limit: fresh
+        ),
+    )
+    result = situation(series=[values, freshness])
+    trend = next(t for t in result.trends if t.measure.key == "four_hour")
+    assert trend.times[0] == start
+    assert trend.times[-1] == end
+    line = dict(zip(trend.times, trend.lines["Royal London"], strict=True))
+    assert line[end - timedelta(hours=2)] == 0.7
+    assert line[end - timedelta(hours=1)] is None
+    assert line[end] == 0.9
+    assert line[end - timedelta(minutes=5)] is None  # no value at all
+    assert set(trend.lines) == {site.short_name for site in REGISTRY.sites.values()}
+    assert [t.measure.key for t in result.trends] == [
+        "occupancy",
+        "four_hour",
+        "longest_wait",
+        "mffd",
+    ]
+
+
+def test_queries_name_every_family_the_report_reads() -> None:
+    columns = measures(REGISTRY, AT)
+    query = now_query(columns)
+    assert all(m.family in query for m in columns)
+    assert FRESHNESS in query
+    assert AS_OF in query
+    assert 'site!=""' in trend_query(columns)
+
+
+@pytest.mark.parametrize(
+    ("max_minutes", "family", "has_target"),
+    [
+        (30, "uecflow_handovers_over_30_today", True),
+        (60, "uecflow_handovers_over_60_today", True),
+        (50, "uecflow_handovers_over_45_today", False),  # no band at 50: shown, not judged
+    ],
+)
+def test_the_handover_column_follows_the_registrys_maximum(
+    max_minutes: float, family: str, has_target: bool
+) -> None:
+    targets = replace(REGISTRY.targets, handover_max_minutes=max_minutes)
+    registry = replace(REGISTRY, targets=targets)
+    column = next(m for m in measures(registry, AT) if m.key == "handovers_over")
+    assert column.family == family
+    assert (column.target is not None) is has_target
