@@ -398,36 +398,13 @@ def handovers(registry: Registry, m: Catalogue) -> grafana.Dashboard:
         board = board.with_panel(_sized(panels.system_stat(measure, _system_text(measure)), 4, 4))
     limit = registry.targets.handover_max_minutes
     return (
-        board.with_row(_row("Sites"))
-        .with_panel(
-            _sized(
-                panels.site_table(
-                    "Handovers by site",
-                    f"Ambulances waiting, the longest wait (red over {limit:g} minutes), and "
-                    "today's handovers: how many, their mean, how many took over 30, 45 and 60 "
-                    "minutes, and the time lost (each handover's time beyond 15 minutes). "
-                    f"{STALE_NOTE}",
-                    board_measures,
-                    registry,
-                    (feed,),
-                ),
-                24,
-                9,
-            )
-        )
-        .with_panel(
-            _sized(
-                panels.trust_table(
-                    "Trusts and system totals",
-                    "The same numbers for each trust and the whole system; Stale feeds counts "
-                    "the sites whose ambulance feed is stale or silent.",
-                    board_measures,
-                    registry,
-                    (feed,),
-                ),
-                24,
-                6,
-            )
+        _site_and_trust_tables(
+            board,
+            "Handovers by site",
+            f"Ambulances waiting, the longest wait (red over {limit:g} minutes), and today's "
+            "handovers: how many, their mean, how many took over 30, 45 and 60 minutes, and the "
+            f"time lost (each handover's time beyond 15 minutes). {STALE_NOTE}",
+            (board_measures, registry, feed, "ambulance"),
         )
         .with_row(_row("Over time"))
         .with_panel(
@@ -460,6 +437,30 @@ def handovers(registry: Registry, m: Catalogue) -> grafana.Dashboard:
     )
 
 
+def _site_and_trust_tables(
+    board: grafana.Dashboard,
+    title: str,
+    description: str,
+    of: tuple[list[Measure], Registry, Feed, str],
+) -> grafana.Dashboard:
+    """A board's per-site table and, below it, the same numbers per trust and for NEL."""
+    measures, registry, feed, feed_word = of
+    sites = panels.site_table(title, description, measures, registry, (feed,))
+    trusts = panels.trust_table(
+        "Trusts and system totals",
+        "The same numbers for each trust and the whole system; Stale feeds counts the sites "
+        f"whose {feed_word} feed is stale or silent.",
+        measures,
+        registry,
+        (feed,),
+    )
+    return (
+        board.with_row(_row("Sites"))
+        .with_panel(_sized(sites, 24, 9))
+        .with_panel(_sized(trusts, 24, 6))
+    )
+
+
 # --- discharge ---------------------------------------------------------------------------------
 
 
@@ -479,35 +480,13 @@ def discharge(registry: Registry, m: Catalogue) -> grafana.Dashboard:
     )
     mffd_max = registry.targets.mffd_rate_max
     return (
-        board.with_row(_row("Sites"))
-        .with_panel(
-            _sized(
-                panels.site_table(
-                    "Beds and MFFD by site",
-                    "Adult G&A beds open and occupied, occupancy, NCTR patients (medically fit, "
-                    f"no criteria to reside) and the MFFD rate (red above {mffd_max * 100:g}% of "
-                    f"occupied beds). {STALE_NOTE}",
-                    board_measures,
-                    registry,
-                    (feed,),
-                ),
-                24,
-                9,
-            )
-        )
-        .with_panel(
-            _sized(
-                panels.trust_table(
-                    "Trusts and system totals",
-                    "The same numbers for each trust and the whole system; Stale feeds counts "
-                    "the sites whose beds feed is stale or silent.",
-                    board_measures,
-                    registry,
-                    (feed,),
-                ),
-                24,
-                6,
-            )
+        _site_and_trust_tables(
+            board,
+            "Beds and MFFD by site",
+            "Adult G&A beds open and occupied, occupancy, NCTR patients (medically fit, no "
+            f"criteria to reside) and the MFFD rate (red above {mffd_max * 100:g}% of occupied "
+            f"beds). {STALE_NOTE}",
+            (board_measures, registry, feed, "beds"),
         )
         .with_row(_row("Over time"))
         .with_panel(
