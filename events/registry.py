@@ -165,12 +165,19 @@ def _targets_from(raw: dict[str, Any]) -> Targets:
 
 
 ALERT_HOLDS = (
-    "occupancy", "four_hour", "over_12h", "handover", "mffd", "stale", "worker_down", "rejected"
+    "occupancy",
+    "four_hour",
+    "over_12h",
+    "handover",
+    "mffd",
+    "stale",
+    "worker_down",
+    "rejected",
 )
 
 
 def _alerting_from(raw: dict[str, Any], trusts: dict[str, Trust]) -> Alerting:
-    holds = {name: 0.0 for name in ALERT_HOLDS} | {
+    holds = dict.fromkeys(ALERT_HOLDS, 0.0) | {
         name: float(minutes) for name, minutes in raw.get("for_minutes", {}).items()
     }
     unknown = sorted(set(holds) - set(ALERT_HOLDS))

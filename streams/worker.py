@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import faust
-from faust.types import EventT
+from faust.transport.drivers import aiokafka as faust_aiokafka
+from faust.types import EventT, TransportT
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -34,6 +37,21 @@ log = logging.getLogger("uecflow.worker")
 TABLE = "flow-state"
 BATCH_MAX = 1000
 BATCH_WITHIN_SECONDS = 0.05  # the most a batch adds to an event's way to /metrics
+# Faust hard-codes aiokafka's fetch_max_wait_ms=1500. aiokafka sends one fetch per broker at a
+# time and leaves out partitions whose records are still buffered: when the agents take longer
+# than its 0.1 s prefetch backoff, the next fetch asks only for the quiet partitions (the
+# ambulance topic, partitions without a site) and the broker holds it for the full wait, while
+# the busy partitions cannot be fetched again. Measured at 1,000 events/s: fetches of 1.5 s
+# and events 1.5 - 5 s old when handled. 100 ms bounds that stall; an idle worker then sends
+# ten empty fetches a second, which costs the broker next to nothing.
+FETCH_MAX_WAIT_MS = 100
+# A /metrics render reads the whole state on the event loop (10 - 40 ms with NEL's 40 h): at
+# 20 scrapes a second that starved the agents. A render is reused until RENDER_REUSE_FACTOR
+# times its own cost has passed, so rendering takes at most a fifth of the loop however often
+# /metrics is asked, but never past RENDER_REUSE_MAX_SECONDS: a body is never older than that
+# plus its render time.
+RENDER_REUSE_FACTOR = 5.0
+RENDER_REUSE_MAX_SECONDS = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +72,7 @@ def build_app(
     settings: WorkerSettings, registry: Registry, clock: Callable[[], datetime] | None = None
 ) -> tuple[faust.App, Pipeline]:
     now = clock or _wall_clock
-    app = faust.App(
+    app = _App(
         settings.app_id,
         broker=f"kafka://{settings.bootstrap}",
         store=settings.store,
@@ -91,6 +109,33 @@ def _wall_clock() -> datetime:
     return datetime.now(UTC)
 
 
+class _ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
+    def _create_worker_consumer(self, transport: faust_aiokafka.Transport) -> Any:
+        consumer = super()._create_worker_consumer(transport)
+        # Read by aiokafka when the consumer starts (its fetcher is made then), after this; an
+        # aiokafka that renamed it must fail here, not ignore the setting.
+        if not hasattr(consumer, "_fetch_max_wait_ms"):
+            raise RuntimeError("this aiokafka has no _fetch_max_wait_ms: see FETCH_MAX_WAIT_MS")
+        consumer._fetch_max_wait_ms = FETCH_MAX_WAIT_MS
+        return consumer
+
+
+class _Consumer(faust_aiokafka.Consumer):
+    def _new_consumer_thread(self) -> faust_aiokafka.AIOKafkaConsumerThread:
+        return _ConsumerThread(self, loop=self.loop, beacon=self.beacon)
+
+
+class _Transport(faust_aiokafka.Transport):
+    Consumer = _Consumer
+
+
+class _App(faust.App):
+    """Faust's app with our consumer settings: Faust offers no setting for the fetch wait."""
+
+    def _new_transport(self) -> TransportT:
+        return _Transport(self.conf.broker_consumer, self)
+
+
 class _TableWriter:
     """Writes a change to the table's local store now, and to its changelog on `drain()`, in
     the site's partition.
@@ -98,19 +143,23 @@ class _TableWriter:
     Faust's own `table[key] = value` would use the partition of the event being processed (the
     flow core also writes outside any event: the sweep after recovery), and would pass every
     message through Faust's producer buffer, which sends one at a time: at several messages an
-    event that buffer was the worker's bottleneck. `drain()` hands them straight to the
-    producer (aiokafka batches them); Faust flushes that producer before it commits offsets.
+    event that buffer was the worker's bottleneck. `drain()` hands them to aiokafka's producer
+    as one record batch per partition (a send of its own per message cost a future and a
+    task each); Faust flushes that producer before it commits offsets.
     """
 
     def __init__(self, app: faust.App, table: Any, topics: Topics) -> None:
         self._app, self._table, self._topics = app, table, topics
         self._pending: list[tuple[int, bytes, bytes | None]] = []
+        self._partition_of: dict[str, int] = {}  # murmur2 in Python costs more than the write
         # The agents share one state and drain in turn: a later batch's value of a key must
         # never reach its partition before an earlier batch's.
         self._draining = asyncio.Lock()
 
     def send(self, site: str, key: bytes, value: bytes | None) -> None:
-        partition = self._topics.partition_of(site)
+        partition = self._partition_of.get(site)
+        if partition is None:
+            partition = self._partition_of[site] = self._topics.partition_of(site)
         store = self._table.data
         if hasattr(store, "_db_for_partition"):  # RocksDB: one database per partition
             store._key_index[key] = partition
@@ -128,10 +177,23 @@ class _TableWriter:
     async def drain(self) -> None:
         async with self._draining:
             pending, self._pending = self._pending, []
+            if not pending:
+                return
             topic = self._table.changelog_topic.get_topic_name()
-            producer = self._app.producer
+            producer = cast(Any, self._app.producer)._ensure_producer()  # aiokafka's own
+            batches: dict[int, Any] = {}
+            # Each partition's messages stay in the order they were written: a batch is sent
+            # when full, before the next one of its partition is begun.
             for partition, key, value in pending:
-                await producer.send(topic, key, value, partition, None, None)
+                batch = batches.get(partition)
+                if batch is None:
+                    batch = batches[partition] = producer.create_batch()
+                if batch.append(key=key, value=value, timestamp=None) is None:
+                    await producer.send_batch(batch, topic, partition=partition)
+                    batch = batches[partition] = producer.create_batch()
+                    batch.append(key=key, value=value, timestamp=None)  # an empty one takes it
+            for partition, batch in batches.items():
+                await producer.send_batch(batch, topic, partition=partition)
 
 
 def _wire(
@@ -155,15 +217,37 @@ def _wire(
     for stream in Stream:
         _add_agent(app, stream, topics, pipeline, writer, dead_letter)
 
+    exposition = _Exposition(metrics)
+
     @app.page("/metrics")
     async def _metrics(web: Any, _request: Any) -> Any:
-        body = generate_latest(metrics)
-        return web.bytes(body, content_type=CONTENT_TYPE_LATEST.split(";")[0])
+        return web.bytes(exposition.body(), content_type=CONTENT_TYPE_LATEST.split(";")[0])
 
     @app.page("/health")
     async def _health(web: Any, _request: Any) -> Any:
         status = 200 if pipeline.ready else 503
         return web.json({"status": "ok" if pipeline.ready else "recovering"}, status=status)
+
+
+class _Exposition:
+    """The /metrics body, rendered again only when the last one is old enough (see
+    RENDER_REUSE_FACTOR). A reused body is served whole, so its values stay those of its
+    `uecflow_as_of_timestamp_seconds`."""
+
+    def __init__(self, metrics: CollectorRegistry) -> None:
+        self._metrics = metrics
+        self._body = b""
+        self._rendered_at = -math.inf  # monotonic seconds, taken just before the as-of instant
+        self._reuse_for = 0.0
+
+    def body(self) -> bytes:
+        now = time.monotonic()
+        if now - self._rendered_at >= self._reuse_for:
+            self._body = generate_latest(self._metrics)
+            self._rendered_at = now
+            took = time.monotonic() - now
+            self._reuse_for = min(RENDER_REUSE_MAX_SECONDS, took * RENDER_REUSE_FACTOR)
+        return self._body
 
 
 def _add_agent(
