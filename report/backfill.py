@@ -8,6 +8,7 @@ Every number comes from the worker's own path (`streams.pipeline.Pipeline` admit
 from __future__ import annotations
 
 import json
+import math
 import shutil
 import subprocess
 from collections.abc import Iterable, Iterator
@@ -71,7 +72,9 @@ def write_openmetrics(history: Iterable[tuple[datetime, list[Family]]], path: Pa
     """Write the scrapes as one OpenMetrics file; return how many samples it holds.
 
     OpenMetrics wants each family once and each series' points together in time order, so the
-    scrapes are regrouped by family and series.
+    scrapes are regrouped by family and series. A series that a scrape no longer has (nobody
+    waiting: no longest wait) gets a NaN there: live scraping would mark it stale, but a backfill
+    has no staleness markers, and Prometheus would otherwise show its last value for 5 minutes.
     """
     families: dict[str, Family] = {}
     series: dict[str, dict[tuple[tuple[str, str], ...], list[tuple[dict[str, str], float, int]]]]
@@ -81,9 +84,14 @@ def write_openmetrics(history: Iterable[tuple[datetime, list[Family]]], path: Pa
         for family in scraped:
             families.setdefault(family.name, Family(family.name, family.documentation, "gauge"))
             by_labels = series.setdefault(family.name, {})
+            present = set()
             for sample in family.samples:
                 key = tuple(sorted(sample.labels.items()))
+                present.add(key)
                 by_labels.setdefault(key, []).append((sample.labels, sample.value, stamp))
+            for key, points in by_labels.items():
+                if key not in present and points and not math.isnan(points[-1][1]):
+                    points.append((points[-1][0], math.nan, stamp))
     count = 0
     for name, family in families.items():
         for points in series[name].values():
