@@ -14,15 +14,17 @@ import math
 import os
 import re
 import sys
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
 import httpx
 
-from events.contract import RFC3339_PATTERN
+from events.contract import RFC3339_PATTERN, Event
+from events.parse import EventParser
 from events.registry import ConfigError, Registry, load_registry
-from producers import scenarios
+from producers import drill, scenarios
 from producers.gateway_client import GatewaySink, events_url, parse_tokens
 from producers.london_hours import LONDON
 from producers.pacing import Pacer, Sink, deliver
@@ -62,11 +64,16 @@ def _run(args: argparse.Namespace, registry: Registry) -> int:
     start: datetime = args.start or datetime.now(UTC).replace(microsecond=0)
     end = start + (timedelta(days=args.days) if args.days else timedelta(hours=args.hours))
     sites = _sites(args.site, registry)
-    scenario = _scenario(args, sites, start)
-    sink, default_speed = _sink(args, registry, sites)  # options checked before the model runs
-    events = simulate(sites, scenario, seed=args.seed, start=start, end=end)
-    speed = args.speed if args.speed is not None else default_speed
-    pacer = None if math.isinf(speed) else Pacer(speed, start.timestamp())
+    events: Iterable[Event]
+    if args.drill:
+        events, pacer = _drill(args, sites, start, registry), None
+        sink, _ = _sink(args, registry, sites)
+    else:
+        scenario = _scenario(args, sites, start)
+        sink, default_speed = _sink(args, registry, sites)  # checked before the model runs
+        events = simulate(sites, scenario, seed=args.seed, start=start, end=end)
+        speed = args.speed if args.speed is not None else default_speed
+        pacer = None if math.isinf(speed) else Pacer(speed, start.timestamp())
     sent = deliver(events, sink, pacer)
     if isinstance(sink, GatewaySink):
         print(f"uecflow simulate: {sink.summary()}", file=sys.stderr)
@@ -103,6 +110,20 @@ def _scenario(args: argparse.Namespace, sites: list[str], start: datetime) -> sc
     except ValueError as error:
         raise UsageError(str(error)) from None
     return composed
+
+
+def _drill(
+    args: argparse.Namespace, sites: list[str], now: datetime, registry: Registry
+) -> list[Event]:
+    """The alert drill's events for one target at one site, as of --start (default now)."""
+    if not args.site or len(sites) != 1:
+        raise UsageError("--drill needs exactly one --site")
+    if args.scenario:
+        raise UsageError("--drill replaces the model: no --scenario with it")
+    step = drill.STEPS[args.drill]
+    lines = (step.breach if args.drill_phase == "breach" else step.recover)(sites[0], now)
+    parser = EventParser(registry)
+    return [parser.parse(line) for line in lines]
 
 
 def _scenario_site(chosen: str | None, default: str, sites: list[str], option: str) -> str:
@@ -234,6 +255,24 @@ def _arguments() -> argparse.ArgumentParser:
         "--silent-at", default="+2h", metavar="T", help="instant, or +Nh/+Nm after --start (+2h)"
     )
     silent.add_argument("--silent-for", type=_positive, metavar="HOURS", help="default: to the end")
+    rehearsal = parser.add_argument_group(
+        "alert drill",
+        "Instead of the model, the few synthetic events that breach one target at one --site"
+        " now (or end that breach): to rehearse alerting and on-call routing in a test or"
+        " training stack. Never into a live feed.",
+    )
+    rehearsal.add_argument(
+        "--drill",
+        choices=sorted(drill.STEPS),
+        metavar="TARGET",
+        help=f"one of {', '.join(sorted(drill.STEPS))}",
+    )
+    rehearsal.add_argument(
+        "--drill-phase",
+        choices=("breach", "recover"),
+        default="breach",
+        help="breach (default), or recover: end the breach",
+    )
     out = parser.add_argument_group("where to")
     target = out.add_mutually_exclusive_group()
     target.add_argument(

@@ -1,8 +1,9 @@
 """End to end, all real: events into Kafka, the worker, a real Prometheus scraping it with the
 project's generated rules, a real Alertmanager with the generated routing, and a webhook per
-receiver. Each target is breached in turn at one site (`producers/drill.py`); its alert must reach
-that site's trust (and no other trust), then clear when the breach ends. The simulator's
-silent-feed scenario must raise the staleness alert, and every dashboard query must return data.
+receiver. The simulator's alert drill (`uecflow simulate --drill`) breaches each target in turn
+at one site; its alert must reach that site's trust (and no other trust), then clear when the
+drill ends the breach. The simulator's silent-feed scenario must raise the staleness alert, and
+every dashboard query must return data.
 
 Hold times (`for:`) are zero here so that the test takes a minute; promtool's tests
 (`alerts/tests/`) check both sides of each real hold time.
@@ -106,12 +107,25 @@ def _send(stack: dict[str, Any], lines: list[str]) -> None:
     assert produce(stack["broker"].bootstrap, stack["topics"], lines) == len(lines)
 
 
+def _drill(stack: dict[str, Any], target: str, site: str, phase: str) -> None:
+    """`uecflow simulate --drill`: the simulator sends the drill's events to Kafka itself."""
+    topics: Topics = stack["topics"]
+    subprocess.run(
+        [
+            str(UECFLOW), "simulate", "--drill", target, "--drill-phase", phase, "--site", site,
+            "--kafka", stack["broker"].bootstrap, "--topic-prefix", topics.prefix,
+            "--partitions", str(topics.partitions),
+        ],
+        check=True, capture_output=True,
+    )  # fmt: skip
+
+
 @pytest.mark.parametrize(("target", "site", "trust"), DRILL, ids=[d[0] for d in DRILL])
 def test_each_breach_pages_its_trust_then_clears(
     stack: dict[str, Any], sink: WebhookSink, target: str, site: str, trust: str
 ) -> None:
     step = STEPS[target]
-    _send(stack, step.breach(site, datetime.now(UTC)))
+    _drill(stack, target, site, "breach")
     wait_for(
         lambda: _delivered(sink, trust, step.alert, site, "firing"),
         f"{step.alert} for {site} to reach {trust}'s receiver",
@@ -124,7 +138,7 @@ def test_each_breach_pages_its_trust_then_clears(
     if target in CRITICAL:  # the SCC sees critical site alerts too
         assert _delivered(sink, "scc", step.alert, site, "firing")
 
-    _send(stack, step.recover(site, datetime.now(UTC)))
+    _drill(stack, target, site, "recover")
     wait_for(
         lambda: _delivered(sink, trust, step.alert, site, "resolved"),
         f"{step.alert} for {site} to resolve",
