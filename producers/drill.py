@@ -3,7 +3,9 @@ that end the breach. The end-to-end test plays them in turn through Kafka, the w
 Prometheus and Alertmanager to show that each alert reaches the right trust and clears.
 
 Pure: `now` is a parameter. The events are synthetic (pseudonymous ids prefixed `drill-`); play
-them only into a test or training environment, never into a live feed.
+them only into a test or training environment, never into a live feed. Ids are fixed per site and
+target (a recovery must name the breach's attendance or ambulance), so drilling the same target at
+the same site twice sends duplicates, which count nothing.
 """
 
 from __future__ import annotations

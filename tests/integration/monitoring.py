@@ -164,6 +164,11 @@ class Alertmanager(Server):
     def address(self) -> str:
         return f"127.0.0.1:{self.port}"
 
+    def alerts(self) -> list[dict[str, Any]]:
+        """Every alert Alertmanager holds, with its state (active, suppressed) and inhibitors."""
+        result: list[dict[str, Any]] = _get_json(f"{self.url}/api/v2/alerts")
+        return result
+
 
 @dataclass
 class Notification:

@@ -88,7 +88,13 @@ def stack(broker: Broker, run_dir: Path, sink: WebhookSink) -> Iterator[dict[str
         alertmanager=alertmanager.address,
     )
     wait_for(prometheus.scraped, "Prometheus to scrape the worker", 60)
-    yield {"worker": worker, "prometheus": prometheus, "topics": topics, "broker": broker}
+    yield {
+        "worker": worker,
+        "prometheus": prometheus,
+        "alertmanager": alertmanager,
+        "topics": topics,
+        "broker": broker,
+    }
     prometheus.stop()
     alertmanager.stop()
     worker.stop()
@@ -144,6 +150,56 @@ def test_each_breach_pages_its_trust_then_clears(
         f"{step.alert} for {site} to resolve",
         90,
     )
+
+
+def test_a_critical_alert_holds_back_the_same_sites_warnings(
+    stack: dict[str, Any], sink: WebhookSink
+) -> None:
+    """Newham: an ambulance held past 45 minutes (critical), then its beds fill (warning).
+    Alertmanager holds the warning while the critical alert fires, and sends it once the
+    ambulance is handed over."""
+    alertmanager: Alertmanager = stack["alertmanager"]
+    occupancy = STEPS["occupancy"].alert
+    before = len(sink.alerts("R1H"))  # the drill sites' own alerts went out earlier
+    _drill(stack, "handover", "R1HNH", "breach")
+    wait_for(
+        lambda: any(
+            alert["labels"].get("alertname") == STEPS["handover"].alert
+            for alert in sink.alerts("R1H")[before:]
+        ),
+        "the handover alert",
+        90,
+    )
+    already = len(sink.alerts("R1H"))
+    _drill(stack, "occupancy", "R1HNH", "breach")
+
+    def held() -> bool:
+        return any(
+            alert["labels"].get("alertname") == occupancy
+            and alert["labels"].get("site") == "R1HNH"
+            and alert["status"]["state"] == "suppressed"
+            and alert["status"]["inhibitedBy"]
+            for alert in alertmanager.alerts()
+        )
+
+    wait_for(held, "Alertmanager to hold Newham's occupancy warning", 90)
+    assert not any(
+        alert["labels"].get("alertname") == occupancy and alert["labels"].get("site") == "R1HNH"
+        for alert in sink.alerts("R1H")[already:]
+    ), "the warning was sent while the critical alert fired"
+
+    _drill(stack, "handover", "R1HNH", "recover")
+    wait_for(
+        lambda: any(
+            alert["labels"].get("alertname") == occupancy
+            and alert["labels"].get("site") == "R1HNH"
+            and alert["status"] == "firing"
+            for alert in sink.alerts("R1H")[already:]
+        ),
+        "the occupancy warning once the ambulance is handed over",
+        90,
+    )
+    _drill(stack, "occupancy", "R1HNH", "recover")
 
 
 def test_a_silent_feed_raises_the_staleness_alert(
