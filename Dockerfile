@@ -8,11 +8,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
 # A fixed uid, so that files the containers write into named volumes keep one owner across
-# rebuilds; the home directory doubles as the worker's data directory (owned by it, so a named
-# volume mounted there starts out writable).
+# rebuilds. The worker's data directory exists in the image, owned by it: a named volume mounted
+# on a missing path would be created root-owned, and the worker could not write its state.
 RUN groupadd --system --gid 10001 uecflow \
     && useradd --system --uid 10001 --gid uecflow --home-dir /var/lib/uecflow --create-home \
-        --shell /usr/sbin/nologin uecflow
+        --shell /usr/sbin/nologin uecflow \
+    && install -d -o uecflow -g uecflow /var/lib/uecflow/worker
 
 WORKDIR /opt/uecflow
 # The same pip as scripts/bootstrap, so that constraints resolve the same way.

@@ -39,7 +39,9 @@ def alertmanager_config(registry: Registry) -> dict[str, Any]:
             {
                 # While a site has a critical alert (a stale feed, a 12-hour wait, an ambulance
                 # held), its warnings wait: the on-call manager sees the urgent thing first.
-                "source_matchers": ['severity="critical"'],
+                # Only a site's own critical: a site-less one (the worker down) would otherwise
+                # hold every site-less warning, which share the empty site.
+                "source_matchers": ['severity="critical"', 'site=~".+"'],
                 "target_matchers": ['severity="warning"'],
                 "equal": ["site"],
             }

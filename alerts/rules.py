@@ -22,6 +22,13 @@ FEED_AGE = "(time() - uecflow_last_event_timestamp_seconds"
 # group may be evaluated after the alert that reads it, a step late.
 FOUR_HOUR_TARGET = 'min(uecflow_target{metric="uecflow_ae_4h_performance_today_ratio",bound="min"})'
 JOB = "uecflow-worker"  # the Prometheus scrape job of the workers
+# Alerts on a site's numbers, which vanish while a restarted worker recovers (keep_firing_for).
+SITE_ALERTS = {
+    "UecflowOccupancyAboveTarget", "UecflowMedicallyFitAboveThreshold",
+    "UecflowFourHourBelowTarget", "UecflowTwelveHoursInDepartment",
+    "UecflowTwelveHoursAfterDecisionToAdmit", "UecflowAmbulanceHandoverOver45Minutes",
+    "UecflowFeedStale", "UecflowSystemOccupancyAboveTarget",
+}  # fmt: skip
 STREAM_WORDS = {"ae": "A&E", "beds": "bed-state", "ambulance": "ambulance handover"}
 
 
@@ -37,10 +44,13 @@ class Alert:
 
     def rule(self, registry: Registry) -> dict[str, Any]:
         base = registry.alerting.runbook_base_url
+        keep = registry.alerting.keep_firing_minutes
+        held = {"keep_firing_for": _duration(keep)} if keep and self.name in SITE_ALERTS else {}
         return {
             "alert": self.name,
             "expr": self.expr,
             "for": _duration(registry.alerting.for_minutes[self.hold]),
+            **held,
             "labels": {"severity": self.severity},
             "annotations": {
                 "summary": self.summary,

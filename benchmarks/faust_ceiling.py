@@ -115,7 +115,11 @@ def run_once(broker: Broker, lines: list[str], mode: str, directory: Path) -> di
         "--events", str(len(lines)), "--mode", mode,
     ]  # fmt: skip
     with log.open("wb") as errors:
-        done = subprocess.run(command, stdout=subprocess.PIPE, stderr=errors, cwd=ROOT, timeout=300)
+        # Faust leaves its data directory in the working directory: the temporary one, then.
+        done = subprocess.run(
+            command, stdout=subprocess.PIPE, stderr=errors, timeout=300, cwd=directory,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )  # fmt: skip
     # Faust's worker writes terminal escapes to stdout ahead of the report's line.
     out = done.stdout.decode()
     if '{"events"' not in out:

@@ -28,7 +28,8 @@ from dashboards.panels import PROMETHEUS, Measure, feed_name
 from dashboards.promql import Feed
 from events.registry import Registry
 
-SITE_VARIABLE_QUERY = 'label_values(uecflow_ga_occupancy_ratio{site!=""}, site)'
+# Every site is in the department census, even one with no beds open or reported.
+SITE_VARIABLE_QUERY = 'label_values(uecflow_ae_in_department{site!=""}, site)'
 TAG = "uecflow"
 STALE_NOTE = (
     "A value whose feed is stale reads STALE; n/a means not defined yet (nothing to divide)."

@@ -66,6 +66,7 @@ class Alerting:
     # "scc" and one per trust code: webhook URLs.
     receivers: dict[str, str]
     runbook_base_url: str
+    keep_firing_minutes: float
     group_wait_seconds: float
     group_interval_seconds: float
     repeat_interval_hours: float
@@ -194,6 +195,7 @@ def _alerting_from(raw: dict[str, Any], trusts: dict[str, Trust]) -> Alerting:
         for_minutes=holds,
         receivers=receivers,
         runbook_base_url=str(raw.get("runbook_base_url", "alerts/runbooks/")),
+        keep_firing_minutes=float(raw.get("keep_firing_minutes", 0)),
         group_wait_seconds=float(raw.get("group_wait_seconds", 30)),
         group_interval_seconds=float(raw.get("group_interval_seconds", 300)),
         repeat_interval_hours=float(raw.get("repeat_interval_hours", 4)),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -57,7 +58,7 @@ def _arguments() -> argparse.ArgumentParser:
     parser.add_argument("--png", type=Path, help="write the PNG here (instead of OUT.png)")
     parser.add_argument("--pdf", type=Path, help="write the PDF here (instead of OUT.pdf)")
     parser.add_argument("--json", type=Path, help="also write the report's figures as JSON")
-    parser.add_argument("--timeout", type=float, default=10.0, help="seconds per query")
+    parser.add_argument("--timeout", type=_seconds, default=10.0, help="seconds per query")
     return parser
 
 
@@ -115,3 +116,13 @@ def as_json(result: Situation) -> dict[str, object]:
             for key, row in rows.items()
         },
     }
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a positive number of seconds")
+    return value

@@ -44,6 +44,11 @@ STREAM_OF: dict[type[EventBase], Stream] = {
 }
 
 
+# Every label `Refused.kind` takes: the exporter shows each at 0 from the start, so that the first
+# refusal is an increase Prometheus can see.
+REFUSAL_KINDS = ("contract", "wrong_stream", "future", "too_late")
+
+
 @dataclass(frozen=True, slots=True)
 class Refused:
     reason: str  # one line, for the dead-letter topic

@@ -14,7 +14,7 @@ from events.registry import Registry
 from streams.changelog import LoggedStores, Send
 from streams.flow import FlowState, Outcome
 from streams.instants import Instant, to_instant
-from streams.intake import Intake, Refused, Stream, too_late
+from streams.intake import REFUSAL_KINDS, Intake, Refused, Stream, too_late
 from streams.snapshot import FlowSnapshot
 
 
@@ -53,6 +53,9 @@ class Pipeline:
         # `labels()` looks its child up under a lock on every call: once per stream instead.
         self._processed_of = {stream: self._processed.labels(stream.value) for stream in Stream}
         self._duplicates_of = {stream: self._duplicates.labels(stream.value) for stream in Stream}
+        for stream in Stream:  # a series that first appears at 1 shows no increase()
+            for kind in REFUSAL_KINDS:
+                self._rejected.labels(stream.value, kind)
 
     @property
     def ready(self) -> bool:

@@ -107,7 +107,7 @@ def test_a_critical_alert_silences_the_same_sites_warnings_only() -> None:
     routing = yaml.safe_load((GENERATED / ROUTING).read_text())
     assert routing["inhibit_rules"] == [
         {
-            "source_matchers": ['severity="critical"'],
+            "source_matchers": ['severity="critical"', 'site=~".+"'],
             "target_matchers": ['severity="warning"'],
             "equal": ["site"],
         }

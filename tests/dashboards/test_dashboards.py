@@ -254,7 +254,7 @@ def test_panel_queries_substitute_variables_and_grafana_built_ins() -> None:
         assert each.dashboard_uid == "uecflow-site"
     assert any('site="R1HNH"' in each.expr for each in queries)
     variable = [each for each in queries if each.ref_id == "site"]
-    assert [each.expr for each in variable] == ['uecflow_ga_occupancy_ratio{site!=""}']
+    assert [each.expr for each in variable] == ['uecflow_ae_in_department{site!=""}']
 
 
 def test_panel_queries_accept_every_reference_form() -> None:

@@ -54,6 +54,7 @@ def _test_config(sink: WebhookSink) -> str:
     zeros = re.sub(r"= \d+", "= 0", holds.group(1))
     return (
         f"{base}[alerting]\nfour_hour_min_departures = 20\ngroup_wait_seconds = 1\n"
+        "keep_firing_minutes = 0\n"
         f"group_interval_seconds = 1\nrepeat_interval_hours = 1\n\n"
         f"[alerting.for_minutes]\n{zeros}\n[alerting.receivers]\n{receivers}\n"
     )

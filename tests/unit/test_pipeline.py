@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from prometheus_client import CollectorRegistry
 
 from events import Event
-from streams.intake import Refused, Stream
+from streams.intake import REFUSAL_KINDS, Refused, Stream
 from streams.pipeline import Pipeline
 from tests.unit.events_builder import REGISTRY, arrival, at, departure
 
@@ -79,3 +79,12 @@ def test_a_restarted_pipeline_has_the_same_state_and_freshness() -> None:
     assert after is not None
     assert dict(after[1]) == dict(before[1]) == {("R1H12", "ae"): after[1][("R1H12", "ae")]}
     assert after[0].system() == before[0].system()
+
+
+def test_every_refusal_counter_is_exposed_at_zero_before_the_first_refusal() -> None:
+    """So that Prometheus' increase() sees the first dead letter (a series born at 1 shows none)."""
+    _, metrics = started(Changelog())
+    for stream in Stream:
+        for kind in REFUSAL_KINDS:
+            labels = {"stream": stream.value, "reason": kind}
+            assert metrics.get_sample_value("uecflow_events_rejected_total", labels) == 0
