@@ -7,6 +7,7 @@ grey, hatched and labelled "stale" instead, whatever its value, so it cannot pas
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from textwrap import fill
@@ -101,18 +102,31 @@ def _target_text(measure: Measure) -> str:
     return f"{sign} {_format(measure, target.value)}"
 
 
-def _format(measure: Measure, value: float | None) -> str:
+Rounding = Callable[[float], float]
+
+
+def _format(measure: Measure, value: float | None, rounding: Rounding = round) -> str:
     if value is None:
         return NO_VALUE
     if measure.unit == "ratio":
-        return f"{value:.1%}"
+        # round(…, 6) first: 0.78 * 1000 is 780.0000000000001, which ceil would make 78.1%.
+        return f"{rounding(round(value * 1000, 6)) / 10:.1f}%"
     if measure.unit == "seconds":
-        return f"{value / 60:.0f} min"
+        return f"{rounding(round(value / 60, 6)):.0f} min"
     return f"{value:,.0f}"
 
 
+def _toward_verdict(measure: Measure, cell: Cell) -> Rounding:
+    """Round a figure the way its colour went, so that a red 92.04% never reads "92.0%" under
+    "≤ 92%" (nor a green 91.96% "92.0%" above it: that one is within)."""
+    if measure.target is None or cell.breach is None:
+        return round
+    upward = (measure.target.bound == "max") == cell.breach
+    return math.ceil if upward else math.floor
+
+
 def _cell(measure: Measure, cell: Cell) -> tuple[str, str]:
-    text = _format(measure, cell.value)
+    text = _format(measure, cell.value, _toward_verdict(measure, cell))
     if cell.stale:
         return f"{text}\nstale", GREY
     if cell.breach is None:
