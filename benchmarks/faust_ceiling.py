@@ -35,6 +35,7 @@ import faust
 from events.registry import load_registry
 from streams.intake import Stream
 from streams.topics import Topics, ensure_topics
+from streams.worker import source_topic
 from tests.integration.harness import ROOT, Broker, produce
 
 from .worker_latency import backlog_lines, cpu_seconds, load_average, machine
@@ -73,14 +74,7 @@ def serve(bootstrap: str, topics: Topics, events: int, mode: str) -> None:
             os.kill(os.getpid(), signal.SIGTERM)
 
     for stream in Stream:
-        source = app.topic(
-            topics.of(stream),
-            key_type=bytes,
-            value_type=bytes,
-            key_serializer="raw",
-            value_serializer="raw",
-            partitions=topics.partitions,
-        )
+        source = source_topic(app, topics, stream)
         app.agent(source, name=f"ceiling.{stream.value}", concurrency=1)(_agent(mode, count))
     worker = faust.Worker(app, loglevel="warning", redirect_stdouts=False, quiet=True)
     worker.execute_from_commandline()

@@ -250,6 +250,18 @@ class _Exposition:
         return self._body
 
 
+def source_topic(app: faust.App, topics: Topics, feed: Stream) -> Any:
+    """A stream's topic as the agents read it: raw bytes, decoded by the contract, not Faust."""
+    return app.topic(
+        topics.of(feed),
+        key_type=bytes,
+        value_type=bytes,
+        key_serializer="raw",
+        value_serializer="raw",
+        partitions=topics.partitions,
+    )
+
+
 def _add_agent(
     app: faust.App,
     feed: Stream,
@@ -258,14 +270,7 @@ def _add_agent(
     writer: _TableWriter,
     dead_letter: Any,
 ) -> None:
-    source = app.topic(
-        topics.of(feed),
-        key_type=bytes,
-        value_type=bytes,
-        key_serializer="raw",
-        value_serializer="raw",
-        partitions=topics.partitions,
-    )
+    source = source_topic(app, topics, feed)
 
     async def consume(stream: Any) -> None:
         # In batches, for Faust's sake: each event's changes are queued as it is applied, and
