@@ -21,6 +21,7 @@ FEED_AGE = "(time() - uecflow_last_event_timestamp_seconds"
 # read from the same registry as these rules. Inlined, not recorded: a recording rule in another
 # group may be evaluated after the alert that reads it, a step late.
 FOUR_HOUR_TARGET = 'min(uecflow_target{metric="uecflow_ae_4h_performance_today_ratio",bound="min"})'
+CENSUS = f"uecflow_ae_in_department{SITES}"
 JOB = "uecflow-worker"  # the Prometheus scrape job of the workers
 # Alerts on a site's numbers, which vanish while a restarted worker recovers (keep_firing_for).
 SITE_ALERTS = {
@@ -148,6 +149,13 @@ def _stale_and_system(registry: Registry, name: str) -> list[Alert]:
         f'{{{{ if eq $labels.stream "{stream}" }}}}{STREAM_WORDS.get(stream, stream)}{{{{ end }}}}'
         for stream in sorted(limits)
     )
+    # Every registry site is in the department census from the worker's start; a site without
+    # a freshness series for a stream has never sent one.
+    never = " or ".join(
+        f"label_replace(group by (site, trust, place) ({CENSUS}) unless on(site) "
+        f'uecflow_last_event_timestamp_seconds{{stream="{stream}"}}, "stream", "{stream}", "", "")'
+        for stream in sorted(limits)
+    )
     occupancy = registry.targets.ga_occupancy_max
     return [
         Alert(
@@ -158,6 +166,13 @@ def _stale_and_system(registry: Registry, name: str) -> list[Alert]:
             + ", ".join(f"{STREAM_WORDS.get(s, s)} {m:g} min" for s, m in sorted(limits.items()))
             + "). Dashboards still show the last values. Check the trust's integration engine"
             " and the gateway's rejects.",
+        ),
+        Alert(
+            "UecflowFeedNeverReported", "uecflow-feeds", never, "never_reported", "warning",
+            f"{name}: no {words} event has ever arrived; that feed is not connected",
+            "The worker knows this site but has never counted an event of this feed (a trust"
+            " not yet connected, or a site new to nel.toml). Its numbers read 0 or n/a, not"
+            " real values. Check the trust's integration engine and credentials.",
         ),
         Alert(
             "UecflowWorkerDown", "uecflow-feeds",

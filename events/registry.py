@@ -172,6 +172,7 @@ ALERT_HOLDS = (
     "handover",
     "mffd",
     "stale",
+    "never_reported",
     "worker_down",
     "rejected",
 )
