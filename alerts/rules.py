@@ -23,13 +23,6 @@ FEED_AGE = "(time() - uecflow_last_event_timestamp_seconds"
 FOUR_HOUR_TARGET = 'min(uecflow_target{metric="uecflow_ae_4h_performance_today_ratio",bound="min"})'
 CENSUS = f"uecflow_ae_in_department{SITES}"
 JOB = "uecflow-worker"  # the Prometheus scrape job of the workers
-# Alerts on a site's numbers, which vanish while a restarted worker recovers (keep_firing_for).
-SITE_ALERTS = {
-    "UecflowOccupancyAboveTarget", "UecflowMedicallyFitAboveThreshold",
-    "UecflowFourHourBelowTarget", "UecflowTwelveHoursInDepartment",
-    "UecflowTwelveHoursAfterDecisionToAdmit", "UecflowAmbulanceHandoverOver45Minutes",
-    "UecflowFeedStale", "UecflowSystemOccupancyAboveTarget",
-}  # fmt: skip
 STREAM_WORDS = {"ae": "A&E", "beds": "bed-state", "ambulance": "ambulance handover"}
 
 
@@ -42,11 +35,14 @@ class Alert:
     severity: str  # critical pages at once; warning is a breach to act on this shift
     summary: str
     description: str
+    # On flow numbers, which vanish while a restarted worker recovers: kept firing through that
+    # (keep_firing_for) rather than paged "resolved" and again.
+    kept: bool = True
 
     def rule(self, registry: Registry) -> dict[str, Any]:
         base = registry.alerting.runbook_base_url
         keep = registry.alerting.keep_firing_minutes
-        held = {"keep_firing_for": _duration(keep)} if keep and self.name in SITE_ALERTS else {}
+        held = {"keep_firing_for": _duration(keep)} if keep and self.kept else {}
         return {
             "alert": self.name,
             "expr": self.expr,
@@ -173,6 +169,7 @@ def _stale_and_system(registry: Registry, name: str) -> list[Alert]:
             "The worker knows this site but has never counted an event of this feed (a trust"
             " not yet connected, or a site new to nel.toml). Its numbers read 0 or n/a, not"
             " real values. Check the trust's integration engine and credentials.",
+            kept=False,
         ),
         Alert(
             "UecflowWorkerDown", "uecflow-feeds",
@@ -181,6 +178,7 @@ def _stale_and_system(registry: Registry, name: str) -> list[Alert]:
             "uecflow worker is down: NO live UEC metrics for any site",
             "Prometheus cannot scrape the uecflow worker. Every dashboard is frozen. Restart"
             " the worker; it recovers its state from Kafka.",
+            kept=False,
         ),
         Alert(
             "UecflowEventsRejected", "uecflow-feeds",
@@ -190,6 +188,7 @@ def _stale_and_system(registry: Registry, name: str) -> list[Alert]:
             " ({{ $labels.reason }})",
             "Events went to the dead-letter topic with their reasons. Tell the sending trust's"
             " integration team; the uecflow-reason header says what to fix.",
+            kept=False,
         ),
         Alert(
             "UecflowSystemOccupancyAboveTarget", "uecflow-system",

@@ -40,11 +40,11 @@ from grafana_foundation_sdk.models.prometheus import PromQueryFormat
 from dashboards import promql
 from dashboards.promql import Feed, Undefined
 from events.registry import Registry
+from streams.intake import FEED_NAMES
 
 DATASOURCE_UID = "uecflow-prometheus"
 PROMETHEUS = DataSourceRef(type_val="prometheus", uid=DATASOURCE_UID)
 SITE_DASHBOARD_UID = "uecflow-site"
-FEED_NAMES = {"ae": "A&E", "beds": "beds", "ambulance": "ambulance"}
 
 # (from value, colour): Grafana colours a value by the last step it reaches; the first is the base.
 Steps = tuple[tuple[float | None, str], ...]

@@ -17,7 +17,7 @@ from events.registry import ConfigError, load_registry
 from report import render, situation
 from report.prometheus import PrometheusClient, PrometheusError
 from report.situation import NoData, Situation
-from uecflow.cli import _instant as replay_instant
+from uecflow.cli import instant_option as replay_instant
 
 
 class UsageError(Exception):

@@ -29,7 +29,7 @@ from events.registry import load_registry
 from producers import simulator
 from report import cli
 from report.backfill import BackfillError, Period, backfill
-from uecflow.cli import _instant as instant
+from uecflow.cli import instant_option as instant
 
 HOURS = 24
 STEP = timedelta(minutes=5)

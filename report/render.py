@@ -20,8 +20,9 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 from matplotlib.transforms import Bbox
 
-from report.situation import STREAM_NAMES, STREAMS, Cell, Feed, Measure, Situation, Target
+from report.situation import STREAMS, Cell, Feed, Measure, Situation, Target
 from streams.instants import LONDON
+from streams.intake import FEED_NAMES
 
 TITLE = "NEL urgent and emergency care — situation report"
 A4_LANDSCAPE = (297 / 25.4, 210 / 25.4)  # inches
@@ -65,8 +66,7 @@ def _heading(fig: Figure, situation: Situation) -> None:
     stale = situation.stale_feeds()
     if stale:
         names = "; ".join(
-            f"{row.name} {STREAM_NAMES[feed.stream]} ({_age(feed, situation)})"
-            for row, feed in stale
+            f"{row.name} {FEED_NAMES[feed.stream]} ({_age(feed, situation)})" for row, feed in stale
         )
         fig.text(
             0.025, 0.872,
@@ -230,7 +230,7 @@ def _target_line(ax: Axes, target: Target | None, scale: float) -> None:
 
 def _footnote(fig: Figure, situation: Situation) -> None:
     limits = ", ".join(
-        f"{STREAM_NAMES[s]} {_duration(feed.limit)}" for s, feed in situation.sites[0].feeds.items()
+        f"{FEED_NAMES[s]} {_duration(feed.limit)}" for s, feed in situation.sites[0].feeds.items()
     )
     worker = situation.worker_as_of.astimezone(LONDON).strftime("%H:%M:%S")
     text = (

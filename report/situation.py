@@ -21,7 +21,6 @@ from streams.metrics import METRICS
 
 AS_OF = "uecflow_as_of_timestamp_seconds"
 STREAMS = ("ae", "beds", "ambulance")
-STREAM_NAMES = {"ae": "A&E", "beds": "beds", "ambulance": "ambulance"}
 TREND_HOURS = 24
 TREND_STEP = timedelta(minutes=5)
 _HANDOVER_BANDS = (30, 45, 60)  # the bands the flow core counts (streams.metrics)

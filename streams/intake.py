@@ -34,6 +34,13 @@ class Stream(Enum):
     AMBULANCE = "ambulance"
 
 
+# How the boards and the report name each feed (by its `stream` label) to people.
+FEED_NAMES = {
+    Stream.AE.value: "A&E",
+    Stream.BEDS.value: "beds",
+    Stream.AMBULANCE.value: "ambulance",
+}
+
 STREAM_OF: dict[type[EventBase], Stream] = {
     AeArrival: Stream.AE,
     AeDecisionToAdmit: Stream.AE,

@@ -76,7 +76,9 @@ def _parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("replay", help="compute the flow metrics from a file of events")
     run.add_argument("file", help="JSON Lines file of events, or - for standard input")
-    run.add_argument("--as-of", type=_instant, help="RFC 3339 instant (default: latest event)")
+    run.add_argument(
+        "--as-of", type=instant_option, help="RFC 3339 instant (default: latest event)"
+    )
     run.add_argument("--json", action="store_true", help="print the JSON document")
     run.add_argument("--rejects", type=Path, help="write each rejected line here, with why")
     run.set_defaults(handler=_replay)
@@ -124,7 +126,8 @@ def _worker(args: argparse.Namespace, registry: Registry) -> int:
     return run_worker(settings, registry, logging_config(args.log_level))
 
 
-def _instant(text: str) -> datetime:
+def instant_option(text: str) -> datetime:
+    """An argparse type: an RFC 3339 instant with an offset, as `replay --as-of` takes it."""
     # The same rule as an event's occurred_at, so that T means what the events mean.
     if not re.fullmatch(RFC3339_PATTERN, text):
         raise argparse.ArgumentTypeError(
