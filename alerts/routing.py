@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from events.registry import Registry
+from uecflow.config import Registry
 
 SCC = "scc"
 

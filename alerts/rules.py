@@ -1,5 +1,5 @@
 """Prometheus recording and alerting rules, generated from the targets and alerting settings of
-the registry (`events/nel.toml`), so that the alerts, the dashboards and `uecflow_target` can
+the registry (`uecflow/nel.toml`), so that the alerts, the dashboards and `uecflow_target` can
 never disagree about a threshold.
 
 Every alert names the site in words and says what to look at, for a manager reading it on a
@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from events.registry import Registry
+from uecflow.config import Registry
 
 SITES = '{site!=""}'
 # The system total carries none of the three labels.

@@ -32,11 +32,11 @@ from typing import Any
 
 import faust
 
-from events.registry import load_registry
-from streams.intake import Stream
+from streams.core.intake import Stream
 from streams.topics import Topics, ensure_topics
-from streams.worker import source_topic
-from tests.integration.harness import ROOT, Broker, produce
+from streams.worker.app import source_topic
+from tools.harness import ROOT, Broker, produce
+from uecflow.config import load_registry
 
 from .worker_latency import backlog_lines, cpu_seconds, load_average, machine
 

@@ -26,11 +26,11 @@ from pathlib import Path
 import httpx
 from kafka import KafkaConsumer, TopicPartition
 
-from events.registry import load_registry
-from producers.credentials import hash_token, new_token
-from streams.intake import Stream
+from producers.gateway.credentials import hash_token, new_token
+from streams.core.intake import Stream
 from streams.topics import Topics
-from tests.integration.harness import ROOT, UECFLOW, Broker, free_port, wait_for
+from tools.harness import ROOT, UECFLOW, Broker, free_port, wait_for
+from uecflow.config import load_registry
 
 # wrk runs this in each of its threads; {placeholders} are filled in from Python.
 LUA = r"""

@@ -19,10 +19,11 @@ from datetime import date, timedelta
 from itertools import islice
 from pathlib import Path
 
-from events import Event, EventParser, InvalidEvent, load_registry
-from producers.sample_day import generate
-from streams.flow import FlowState
+from events import Event, EventParser, InvalidEvent
+from producers.simulator.sample import generate
+from streams.core.flow import FlowState
 from uecflow.cli import tune_gc_for_bulk_load
+from uecflow.config import load_registry
 
 DATA = Path(__file__).resolve().parent / "data"
 

@@ -16,12 +16,12 @@ once `uecflow_last_event_timestamp_seconds` of its site and stream reaches its o
 the metric is a per-site, per-stream maximum and each event's occurred_at is later than the one
 before, so every event is a probe. A latency runs from just before the producer's send to the
 return of the first scrape that shows the event: polling adds up to its interval, and the
-worker may answer with a render up to `RENDER_REUSE_MAX_SECONDS` old (streams.worker); both are
+worker may answer with a render up to `RENDER_REUSE_MAX_SECONDS` old (streams.worker.app); both are
 what a reader of /metrics sees, so both stay in. The age of each body served (the scrape's
 return less its `uecflow_as_of_timestamp_seconds`) and the renders seen are reported.
 
-Last, the throughput events go through `streams.pipeline.Pipeline` in this process with a no-op
-changelog, handled and flushed one at a time as the agents do: the flow core's share of the
+Last, the throughput events go through `streams.worker.pipeline.Pipeline` in this process with
+a no-op changelog, handled and flushed one at a time as the agents do: the flow core's share of the
 worker's CPU. Figures go to stdout as Markdown.
 """
 
@@ -49,14 +49,14 @@ from pathlib import Path
 from kafka import KafkaProducer
 from prometheus_client import CollectorRegistry, generate_latest
 
-from events.registry import Registry, load_registry
-from producers.sample_day import generate
+from producers.simulator.sample import generate
+from streams.core.intake import Stream
 from streams.exporter import FlowCollector
-from streams.intake import Stream
-from streams.pipeline import Pipeline
 from streams.topics import Topics, ensure_topics
-from streams.worker import RENDER_REUSE_MAX_SECONDS
-from tests.integration.harness import ROOT, Broker, Worker, produce, stream_of
+from streams.worker.app import RENDER_REUSE_MAX_SECONDS
+from streams.worker.pipeline import Pipeline
+from tools.harness import ROOT, Broker, Worker, produce, stream_of
+from uecflow.config import Registry, load_registry
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 SPAN = timedelta(hours=40)  # of event time in each pre-load: inside the 48 h horizon

@@ -26,7 +26,7 @@ from dashboards import panels
 from dashboards.measures import Catalogue, catalogue
 from dashboards.panels import PROMETHEUS, Measure, feed_name
 from dashboards.promql import Feed
-from events.registry import Registry
+from uecflow.config import Registry
 
 # Every site is in the department census, even one with no beds open or reported.
 SITE_VARIABLE_QUERY = 'label_values(uecflow_ae_in_department{site!=""}, site)'

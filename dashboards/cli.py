@@ -9,7 +9,7 @@ from pathlib import Path
 
 from dashboards.build import all_dashboards, render
 from dashboards.push import DEFAULT_FOLDER, Credential, PushError, push
-from events.registry import ConfigError, load_registry
+from uecflow.config import ConfigError, load_registry
 
 GENERATED = Path(__file__).parent / "generated"
 PROG = "uecflow dashboards"

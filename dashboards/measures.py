@@ -1,6 +1,6 @@
 """The numbers the dashboards show, with the targets that colour them, from the registry.
 
-Every limit here comes from `[targets]` in the reference data (events/nel.toml): change a
+Every limit here comes from `[targets]` in the reference data (uecflow/nel.toml): change a
 target there, regenerate, and the colours, the drawn lines and the stale marks follow.
 """
 
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from dashboards.panels import Measure, at_least, at_most, count_at_most
 from dashboards.promql import Feed
-from events.registry import ConfigError, Registry
+from uecflow.config import ConfigError, Registry
 
 STREAMS = ("ae", "beds", "ambulance")
 RATIO, SECONDS, COUNT = "percentunit", "s", "none"

@@ -39,8 +39,8 @@ from grafana_foundation_sdk.models.prometheus import PromQueryFormat
 
 from dashboards import promql
 from dashboards.promql import Feed, Undefined
-from events.registry import Registry
-from streams.intake import FEED_NAMES
+from streams.core.intake import FEED_NAMES
+from uecflow.config import Registry
 
 DATASOURCE_UID = "uecflow-prometheus"
 PROMETHEUS = DataSourceRef(type_val="prometheus", uid=DATASOURCE_UID)

@@ -1,4 +1,8 @@
-"""The event contract (v1) that trusts integrate against, and the NEL reference data."""
+"""The event contract (v1) that trusts integrate against: the events, parsing them, the schema.
+
+The NEL reference data the contract checks sites against is deployment configuration, in
+`uecflow.config`.
+"""
 
 from events.contract import (
     CONTRACT_VERSION,
@@ -12,7 +16,6 @@ from events.contract import (
     rfc3339,
 )
 from events.parse import EventParser, InvalidEvent
-from events.registry import ConfigError, Registry, Site, Targets, Trust, load_registry
 
 __all__ = [
     "CONTRACT_VERSION",
@@ -21,15 +24,9 @@ __all__ = [
     "AeDeparture",
     "AmbulanceArrival",
     "AmbulanceHandover",
-    "ConfigError",
     "Event",
     "EventParser",
     "InvalidEvent",
-    "Registry",
-    "Site",
-    "Targets",
-    "Trust",
     "WardState",
-    "load_registry",
     "rfc3339",
 ]

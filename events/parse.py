@@ -9,7 +9,7 @@ from pydantic import TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 
 from events.contract import EVENT_TYPES, DiscriminatedEvent, Event, on_the_calendar
-from events.registry import Registry
+from uecflow.config import Registry
 
 _EVENT = TypeAdapter[Event](DiscriminatedEvent)
 _OFF_CALENDAR = "must fall within years 1 to 9999 both in UTC and in London"

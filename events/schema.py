@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from events.contract import CONTRACT_VERSION, DiscriminatedEvent
-from events.registry import Registry
+from uecflow.config import Registry
 
 _DESCRIPTION = (
     "One event, sent as one JSON object (one line of JSON Lines). Unknown fields are rejected. "

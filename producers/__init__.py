@@ -1,1 +1,3 @@
-"""Trust-side code: what produces contract events (the sample generator for now)."""
+"""What puts contract events into uecflow: `uecflow produce` (producers.kafka), the ingestion
+gateway trusts post to (producers.gateway), and the simulator of the six NEL emergency
+departments (producers.simulator)."""

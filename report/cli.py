@@ -13,11 +13,11 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from events.registry import ConfigError, load_registry
 from report import render, situation
 from report.prometheus import PrometheusClient, PrometheusError
 from report.situation import NoData, Situation
 from uecflow.cli import instant_option as replay_instant
+from uecflow.config import ConfigError, load_registry
 
 
 class UsageError(Exception):

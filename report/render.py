@@ -21,8 +21,8 @@ from matplotlib.ticker import FuncFormatter, PercentFormatter
 from matplotlib.transforms import Bbox
 
 from report.situation import STREAMS, Cell, Feed, Measure, Situation, Target
-from streams.instants import LONDON
-from streams.intake import FEED_NAMES
+from streams.core.instants import LONDON
+from streams.core.intake import FEED_NAMES
 
 TITLE = "NEL urgent and emergency care — situation report"
 A4_LANDSCAPE = (297 / 25.4, 210 / 25.4)  # inches

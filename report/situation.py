@@ -13,17 +13,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from events.registry import Registry
 from report.prometheus import Sample, Series
+from streams.core.instants import london_day, to_instant
+from streams.core.metrics import METRICS
 from streams.exporter import FRESHNESS, prometheus_name
-from streams.instants import london_day, to_instant
-from streams.metrics import METRICS
+from uecflow.config import Registry
 
 AS_OF = "uecflow_as_of_timestamp_seconds"
 STREAMS = ("ae", "beds", "ambulance")
 TREND_HOURS = 24
 TREND_STEP = timedelta(minutes=5)
-_HANDOVER_BANDS = (30, 45, 60)  # the bands the flow core counts (streams.metrics)
+_HANDOVER_BANDS = (30, 45, 60)  # the bands the flow core counts (streams.core.metrics)
 # The exporter's names, so that a renamed family fails here at once rather than read nothing.
 _FAMILY = {metric.name: prometheus_name(metric) for metric in METRICS}
 

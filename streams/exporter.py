@@ -1,6 +1,6 @@
 """The flow metrics in Prometheus form, read from the flow state at scrape time.
 
-One gauge family per metric of `streams.metrics.METRICS`. A site's series carry `site`,
+One gauge family per metric of `streams.core.metrics.METRICS`. A site's series carry `site`,
 `trust` and `place`; a trust's total carries only `trust`, a place's only `place`, and the
 system's none. So `{site!=""}` selects sites and `{trust!="", site=""}` trusts. Durations are
 in seconds and ratios from 0 to 1; a value that is undefined (no departures yet today) is
@@ -15,10 +15,10 @@ from datetime import datetime
 from prometheus_client.metrics_core import Metric as Family
 from prometheus_client.registry import Collector
 
-from events.registry import Registry
-from streams.instants import Instant, london_day, to_instant
-from streams.metrics import METRICS, Metric, Value
-from streams.snapshot import FlowSnapshot
+from streams.core.instants import Instant, london_day, to_instant
+from streams.core.metrics import METRICS, Metric, Value
+from streams.core.snapshot import FlowSnapshot
+from uecflow.config import Registry
 
 _SECONDS_PER = {"minutes": 60.0, "hours": 3600.0}
 PREFIX = "uecflow_"

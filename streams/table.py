@@ -9,10 +9,10 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from events.registry import Registry
-from streams.instants import LONDON
-from streams.metrics import Value
-from streams.snapshot import FlowSnapshot
+from streams.core.instants import LONDON
+from streams.core.metrics import Value
+from streams.core.snapshot import FlowSnapshot
+from uecflow.config import Registry
 
 
 @dataclass(frozen=True, slots=True)

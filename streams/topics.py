@@ -13,7 +13,7 @@ from kafka.errors import TopicAlreadyExistsError
 from kafka.partitioner.default import murmur2
 
 from events.contract import Event
-from streams.intake import STREAM_OF, Stream
+from streams.core.intake import STREAM_OF, Stream
 
 log = logging.getLogger(__name__)
 

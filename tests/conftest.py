@@ -8,6 +8,10 @@ import os
 import pytest
 from hypothesis import settings
 
+from events import EventParser
+from tests.events_builder import PARSER, REGISTRY
+from uecflow.config import Registry
+
 settings.register_profile("ci", derandomize=True, print_blob=True)
 settings.register_profile("dev", print_blob=True)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
@@ -19,3 +23,13 @@ def _default_config(monkeypatch: pytest.MonkeyPatch) -> None:
     UECFLOW_CONFIG for the command's own parser, and that must not leak into the next test."""
     monkeypatch.setenv("UECFLOW_CONFIG", "")  # recorded, so the teardown removes what a test set
     monkeypatch.delenv("UECFLOW_CONFIG")
+
+
+@pytest.fixture
+def registry() -> Registry:
+    return REGISTRY
+
+
+@pytest.fixture
+def parser() -> EventParser:
+    return PARSER

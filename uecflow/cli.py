@@ -19,18 +19,21 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
 from events.contract import RFC3339_PATTERN, on_the_calendar
-from events.registry import ConfigError, Registry, load_registry
 from events.schema import json_schema
-from streams.replay import document, replay
+from streams.core.replay import document, replay
 from streams.table import render
+from uecflow.config import ConfigError, Registry, load_registry
 
 PROGRESS_FROM_BYTES = 20 * 1024 * 1024
 # Commands that live with their code and parse their own options: module, one-line summary.
 PASSTHROUGH = {
-    "sample": ("producers.sample_day", "generate a seeded sample of events"),
-    "produce": ("producers.produce", "send a file of events to Kafka, validated, keyed by site"),
+    "sample": ("producers.simulator.sample", "generate a seeded sample of events"),
+    "produce": (
+        "producers.kafka.produce",
+        "send a file of events to Kafka, validated, keyed by site",
+    ),
     "gateway": ("producers.gateway", "run the HTTPS ingestion gateway for trusts"),
-    "simulate": ("producers.simulator", "simulate the NEL emergency departments"),
+    "simulate": ("producers.simulator.cli", "simulate the NEL emergency departments"),
     "alerts": ("alerts.cli", "generate the alert rules and Alertmanager routing from the config"),
     "report": ("report.cli", "render the SCC situation report (PNG and PDF) from Prometheus"),
     "dashboards": ("dashboards.cli", "generate the Grafana dashboards or push them to a Grafana"),
@@ -112,7 +115,7 @@ def _add_worker(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
 
 def _worker(args: argparse.Namespace, registry: Registry) -> int:
     from streams.topics import topics_from
-    from streams.worker import WorkerSettings, run_worker
+    from streams.worker.app import WorkerSettings, run_worker
     from uecflow.logs import logging_config
 
     settings = WorkerSettings(

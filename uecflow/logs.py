@@ -1,6 +1,6 @@
 """Structured logs: one JSON object a line on stderr, for whatever ships the worker's logs.
 
-Only ids and counts go into messages, never an event's content (see streams.worker).
+Only ids and counts go into messages, never an event's content (see streams.worker.app).
 """
 
 from __future__ import annotations

@@ -14,12 +14,12 @@ import yaml
 
 from alerts.cli import GENERATED, ROUTING, RULES, files
 from alerts.rules import alerts
-from events.registry import load_registry
+from uecflow.config import load_registry
 
 ROOT = Path(__file__).resolve().parents[2]
 PROMTOOL, AMTOOL = shutil.which("promtool"), shutil.which("amtool")
 RULE_TESTS = sorted((ROOT / "alerts" / "tests").glob("*-test.yml"))
-NEL = (ROOT / "events" / "nel.toml").read_text()
+NEL = (ROOT / "uecflow" / "nel.toml").read_text()
 
 
 def tool(path: str | None) -> str:

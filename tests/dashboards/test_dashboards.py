@@ -17,13 +17,13 @@ from dashboards.build import SITE_VARIABLE_QUERY, all_dashboards, render
 from dashboards.cli import GENERATED
 from dashboards.queries import BUILT_INS, panel_queries
 from dashboards.schema import schema_problems
-from events.registry import Registry, load_registry
 from uecflow.cli import main as uecflow
+from uecflow.config import Registry, load_registry
 
 REGISTRY = load_registry()
 BOARDS = all_dashboards(REGISTRY)
 UIDS = ["uecflow-scc-overview", "uecflow-site", "uecflow-handovers", "uecflow-discharge"]
-NEL_TOML = Path(__file__).resolve().parents[2] / "events" / "nel.toml"
+NEL_TOML = Path(__file__).resolve().parents[2] / "uecflow" / "nel.toml"
 
 Board = dict[str, Any]
 

@@ -22,7 +22,7 @@ import pytest
 from dashboards.build import all_dashboards
 from dashboards.cli import main
 from dashboards.push import folder_uid
-from events.registry import load_registry
+from uecflow.config import load_registry
 
 TOKEN = "glsa_test_token"
 

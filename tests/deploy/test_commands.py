@@ -9,10 +9,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from events.registry import Registry, load_registry
-from producers import gateway_cli, simulator
-from producers.credentials import load_credentials
-from producers.gateway_client import parse_tokens
+from producers.gateway import cli as gateway_cli
+from producers.gateway.credentials import load_credentials
+from producers.simulator import cli as simulator
+from producers.simulator.gateway_sink import parse_tokens
 from tests.deploy.stack import (
     command,
     container_ports,
@@ -21,6 +21,7 @@ from tests.deploy.stack import (
     services,
 )
 from uecflow import cli
+from uecflow.config import Registry, load_registry
 
 KAFKA = "kafka:9092"
 

@@ -54,7 +54,7 @@ def test_every_package_is_copied_and_every_copy_exists() -> None:
             copied |= set(sources)
     assert all((ROOT / source).exists() for source in copied), copied
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    packages = set(pyproject["tool"]["setuptools"]["packages"])
+    packages = {name.split(".")[0] for name in pyproject["tool"]["setuptools"]["packages"]}
     assert packages | {"pyproject.toml", "constraints.txt", "README.md"} <= copied
 
 

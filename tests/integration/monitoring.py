@@ -19,7 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from tests.integration.harness import free_port, wait_for
+from tools.harness import free_port, wait_for
 
 # Debian names the Alertmanager binary after its package; upstream calls it `alertmanager`.
 ALERTMANAGER = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")

@@ -22,10 +22,10 @@ from typing import Any
 import pytest
 
 from dashboards.queries import panel_queries
-from producers.drill import STEPS
+from producers.simulator.drill import STEPS
 from streams.topics import Topics
-from tests.integration.harness import ROOT, UECFLOW, Broker, Worker, produce, wait_for
 from tests.integration.monitoring import Alertmanager, Prometheus, WebhookSink, missing_servers
+from tools.harness import ROOT, UECFLOW, Broker, Worker, produce, wait_for
 
 pytestmark = [pytest.mark.kafka, pytest.mark.monitoring, pytest.mark.slow]
 if missing_servers():
@@ -46,7 +46,7 @@ CRITICAL = {"over_12h", "after_dta", "handover"}
 
 def _test_config(sink: WebhookSink) -> str:
     """The repository's nel.toml with no hold times, quick grouping and the test's receivers."""
-    nel = (ROOT / "events" / "nel.toml").read_text()
+    nel = (ROOT / "uecflow" / "nel.toml").read_text()
     base = nel[: nel.index("[alerting]")]
     receivers = "\n".join(f'{name} = "{sink.url(name)}"' for name in ("scc", *TRUSTS))
     holds = re.search(r"\[alerting\.for_minutes\]\n((?:\w+ = \d+\n)+)", nel)

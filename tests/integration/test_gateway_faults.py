@@ -19,11 +19,12 @@ import httpx
 import pytest
 from kafka import KafkaConsumer
 
-from events import EventParser, load_registry
-from producers.credentials import hash_token, new_token
-from streams.intake import Stream
+from events import EventParser
+from producers.gateway.credentials import hash_token, new_token
+from streams.core.intake import Stream
 from streams.topics import Topics
-from tests.integration.harness import ROOT, UECFLOW, Broker, free_port, wait_for
+from tools.harness import ROOT, UECFLOW, Broker, free_port, wait_for
+from uecflow.config import load_registry
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 

@@ -9,10 +9,10 @@ import pytest
 from kafka import KafkaConsumer
 
 from events.parse import EventParser, InvalidEvent
-from events.registry import load_registry
-from streams.intake import Stream
+from streams.core.intake import Stream
 from streams.topics import Topics
-from tests.integration.harness import UECFLOW, Broker, free_port
+from tools.harness import UECFLOW, Broker, free_port
+from uecflow.config import load_registry
 
 pytestmark = pytest.mark.kafka
 PARSER = EventParser(load_registry(None))

@@ -12,14 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from events.registry import load_registry
 from streams.topics import Topics
-from tests.integration.harness import UECFLOW, Broker, Worker, free_port, replay_document, wait_for
-from tests.integration.test_live_pipeline import (
-    _as_of,
-    _assert_same_metrics,
-    _scrape_when_lag_is_zero,
-)
+from tests.integration.live_metrics import as_of, assert_same_metrics, scrape_when_lag_is_zero
+from tools.harness import UECFLOW, Broker, Worker, free_port, replay_document, wait_for
+from uecflow.config import load_registry
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
@@ -99,8 +95,8 @@ def test_simulated_trusts_posting_through_the_gateway_give_the_replays_numbers(
     lines = own_output.read_text().splitlines()
     assert len(lines) > 5_000
     wait_for(lambda: _counted(worker) >= len(lines), "the worker to count every event", 180)
-    samples = _scrape_when_lag_is_zero(worker, broker, topics)
-    _assert_same_metrics(samples, replay_document(lines, _as_of(samples)))
+    samples = scrape_when_lag_is_zero(worker, broker, topics)
+    assert_same_metrics(samples, replay_document(lines, as_of(samples)))
 
 
 def _counted(worker: Worker) -> float:

@@ -10,14 +10,14 @@ import pytest
 from kafka import KafkaConsumer
 
 from events.parse import EventParser
-from events.registry import load_registry
-from producers.london_hours import LONDON
-from producers.scenarios import normal
-from producers.simulator import main
-from producers.system_model import simulate
-from streams.intake import STREAM_OF, Stream
+from producers.simulator.cli import main
+from producers.simulator.london_hours import LONDON
+from producers.simulator.scenarios import normal
+from producers.simulator.system_model import simulate
+from streams.core.intake import STREAM_OF, Stream
 from streams.topics import Topics
-from tests.integration.harness import Broker
+from tools.harness import Broker
+from uecflow.config import load_registry
 
 pytestmark = pytest.mark.kafka
 REGISTRY = load_registry(None)

@@ -14,8 +14,8 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from report.render import PNG_SIZE
-from tests.integration.harness import free_port
 from tests.report.pages import pdf_pages, png_size
+from tools.harness import free_port
 from uecflow.cli import main
 
 AT = "2026-01-15T12:00:00Z"

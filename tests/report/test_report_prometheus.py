@@ -15,13 +15,13 @@ from typing import Any
 import pytest
 
 from events.contract import rfc3339
-from events.registry import load_registry
-from producers import simulator
-from report.backfill import Period, backfill
+from producers.simulator import cli as simulator
 from report.render import PNG_SIZE
-from tests.integration.harness import UECFLOW
 from tests.integration.monitoring import Prometheus, missing_servers
 from tests.report.pages import pdf_pages, png_size
+from tools.harness import UECFLOW
+from tools.report_backfill import Period, backfill
+from uecflow.config import load_registry
 
 pytestmark = [
     pytest.mark.monitoring,

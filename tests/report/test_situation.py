@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from events.registry import load_registry
 from report.prometheus import Sample, Series
 from report.situation import (
     AS_OF,
@@ -22,6 +21,7 @@ from report.situation import (
     trend_window,
 )
 from streams.exporter import FRESHNESS
+from uecflow.config import load_registry
 
 REGISTRY = load_registry(None)
 AT = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)

@@ -1,0 +1,122 @@
+"""The per-event rules: which events of a batch a trust may send on to Kafka, and why not.
+
+Every event is judged on its own. Rejected, with `status`, `field` and `reason`: 422 the event
+breaks the contract (the parser's one-line reason), or is over 16 KiB; 403 its site belongs to
+another trust (this is checked first, so an invalid event for another trust's site is a 403
+too). An accepted event goes to Kafka as it was sent, keyed by its site, on its feed's topic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from events.parse import EventParser, InvalidEvent
+from producers.gateway.body import json_value
+from producers.gateway.settings import GatewaySettings
+from producers.kafka.sender import Message
+from uecflow.config import Registry
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    index: int
+    event_id: str
+    message: Message
+
+    def as_json(self) -> dict[str, Any]:
+        return {"index": self.index, "event_id": self.event_id}
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    index: int
+    event_id: str | None
+    status: int  # 403 or 422
+    field: str | None
+    reason: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "event_id": self.event_id,
+            "status": self.status,
+            "field": self.field,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """What an event that failed the contract says about itself, if it says it readably."""
+
+    event_id: str | None = None
+    site: str | None = None
+
+
+class BatchJudge:
+    """Decides, event by event, what one trust may send on."""
+
+    def __init__(self, registry: Registry, settings: GatewaySettings) -> None:
+        self._parser = EventParser(registry)
+        self._topics = settings.topics
+        self._max_event_bytes = settings.max_event_bytes
+        self._site_trust = {code: site.trust for code, site in registry.sites.items()}
+
+    def judge(
+        self, events: Iterable[tuple[int, bytes]], trust: str
+    ) -> tuple[list[Accepted], list[Rejected]]:
+        """The verdicts on (index, event bytes) pairs posted with a token of `trust`."""
+        accepted: list[Accepted] = []
+        rejected: list[Rejected] = []
+        for index, raw in events:
+            verdict = self._judge_one(index, raw, trust)
+            if isinstance(verdict, Accepted):
+                accepted.append(verdict)
+            else:
+                rejected.append(verdict)
+        return accepted, rejected
+
+    def _judge_one(self, index: int, raw: bytes, trust: str) -> Accepted | Rejected:
+        if len(raw) > self._max_event_bytes:
+            return self._refuse(index, raw, trust, None, f"over {self._max_event_bytes} bytes")
+        try:
+            event = self._parser.parse(raw)
+        except InvalidEvent as error:
+            return self._refuse(index, raw, trust, error.field, error.reason)
+        if self._site_trust[event.site] != trust:
+            return Rejected(index, event.event_id, 403, "site", self._not_yours(event.site, trust))
+        message = Message(self._topics.for_event(event), event.site.encode(), raw)
+        return Accepted(index, event.event_id, message)
+
+    def _refuse(
+        self, index: int, raw: bytes, trust: str, field: str | None, reason: str
+    ) -> Rejected:
+        claimed = _claimed(raw)
+        site = claimed.site
+        if site is not None and self._site_trust.get(site, trust) != trust:
+            return Rejected(index, claimed.event_id, 403, "site", self._not_yours(site, trust))
+        return Rejected(index, claimed.event_id, 422, field, reason)
+
+    def _not_yours(self, site: str, trust: str) -> str:
+        yours = sorted(code for code, owner in self._site_trust.items() if owner == trust)
+        return (
+            f"site: '{site}' is not a site of {trust}; this token may post only for "
+            f"{', '.join(yours) or 'no site'}"
+        )
+
+
+def _claimed(raw: bytes) -> Claimed:
+    try:
+        value = json_value(raw)
+    except (ValueError, RecursionError):
+        return Claimed()
+    if not isinstance(value, dict):
+        return Claimed()
+    event_id, site = value.get("event_id"), value.get("site")
+    return Claimed(
+        # Echoed back only if it could be an event_id under the contract (1-128 characters).
+        event_id if isinstance(event_id, str) and 0 < len(event_id) <= 128 else None,
+        site if isinstance(site, str) else None,
+    )

@@ -1,0 +1,206 @@
+"""The gateway's FastAPI app: its routes, and a request's way through them.
+
+`POST /v1/events` meets, in order: the token and the trust's rate (producers.gateway.access),
+the body's form, size and arrival (producers.gateway.body), the per-event rules
+(producers.gateway.admission), and Kafka (producers.gateway.delivery). `GET /health` answers
+`{"status": "ok"}`. Every refusal and error is `{"error": "..."}`, Starlette's 404 and 405
+included. Never a 500: an unexpected error is a 503 with Retry-After, without details.
+
+Each request is logged once, with its request id (also sent as X-Request-ID), credential id,
+trust code and counts; never a token or an event.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+import uuid
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Message as AsgiMessage
+
+from events.contract import CONTRACT_VERSION
+from producers.gateway.access import Access
+from producers.gateway.admission import BatchJudge
+from producers.gateway.body import lines_only, read_body, split_events
+from producers.gateway.credentials import Credential, Credentials
+from producers.gateway.delivery import Delivery
+from producers.gateway.openapi import (
+    BatchResult,
+    Health,
+    api_description,
+    event_schemas,
+    events_description,
+    events_request_body,
+    events_responses,
+)
+from producers.gateway.refusal import Refusal, error_response
+from producers.gateway.settings import GatewaySettings
+from producers.kafka.sender import KafkaSender, Sender
+from uecflow.config import Registry, load_registry
+
+log = logging.getLogger("uecflow.gateway")
+
+_BEARER = HTTPBearer(
+    auto_error=False, description="The trust's token (`uecflow gateway new-token`)"
+)
+
+
+def create_app(settings: GatewaySettings, registry: Registry, sender: Sender) -> FastAPI:
+    """The gateway, sending to Kafka through `sender` (started and stopped with the app)."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> Any:
+        await sender.start()
+        try:
+            yield
+        finally:
+            await sender.stop()
+
+    app = _GatewayApp(
+        title="uecflow ingestion gateway",
+        version=f"{CONTRACT_VERSION}",
+        description=api_description(settings),
+        lifespan=lifespan,
+        redoc_url=None,
+    )
+    app.event_schemas = event_schemas(registry)
+    events = _PostEvents(settings, registry, sender)
+
+    @app.post(
+        "/v1/events",
+        status_code=202,
+        response_model=BatchResult,
+        summary="Send one event or a batch",
+        description=events_description(settings),
+        responses=events_responses(),
+        openapi_extra={"requestBody": events_request_body(settings)},
+    )
+    async def post_events(
+        request: Request,
+        authorization: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)],
+    ) -> Response:
+        return await events.handle(request, authorization)
+
+    @app.get("/health", response_model=Health, summary="The gateway is up")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_request: Request, error: HTTPException) -> Response:
+        # Starlette's own answers (404, 405), in the gateway's error shape.
+        return error_response(error.status_code, str(error.detail), error.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_request: Request, _invalid: RequestValidationError) -> Response:
+        return error_response(400, "the request is not one this gateway understands")
+
+    app.add_middleware(_NothingLeaks)
+    return app
+
+
+def openapi_document(settings: GatewaySettings | None = None) -> dict[str, Any]:
+    """The OpenAPI document of a gateway with these settings (default: the published one)."""
+    chosen = settings or GatewaySettings(credentials=Credentials(()))
+    return create_app(chosen, load_registry(None), KafkaSender("unused")).openapi()
+
+
+class _PostEvents:
+    """The per-request work of POST /v1/events, in the order a request meets it."""
+
+    def __init__(self, settings: GatewaySettings, registry: Registry, sender: Sender) -> None:
+        self._settings = settings
+        self._access = Access(settings)
+        self._judge = BatchJudge(registry, settings)
+        self._delivery = Delivery(sender, settings.retry_after_seconds)
+
+    async def handle(
+        self, request: Request, authorization: HTTPAuthorizationCredentials | None
+    ) -> Response:
+        request_id = uuid.uuid4().hex[:16]
+        started = time.perf_counter()
+        credential: Credential | None = None
+        level = logging.INFO
+        try:
+            credential = self._access.admit(authorization)
+            headers = request.headers
+            form = lines_only(headers.get("content-type"), headers.get("content-encoding"))
+            body = await read_body(
+                request, self._settings.max_body_bytes, self._settings.body_timeout_seconds
+            )
+            events = split_events(body, form, self._settings.max_events)
+            accepted, rejected = self._judge.judge(events, credential.trust)
+        except Refusal as refusal:
+            response: Response = error_response(refusal.status, refusal.message, refusal.headers)
+            outcome = f"refused: {refusal.status} {refusal.message}"
+        else:
+            response = await self._delivery.answer(request_id, accepted, rejected)
+            foreign = sum(1 for entry in rejected if entry.status == 403)
+            outcome = (
+                f"{response.status_code}, {len(accepted)} accepted, {len(rejected)} rejected "
+                f"({foreign} for another trust's site)"
+            )
+            if foreign:
+                level = logging.WARNING  # a trust posting for another's sites is worth a look
+        who = f"credential {credential.id} (trust {credential.trust})" if credential else "nobody"
+        took = (time.perf_counter() - started) * 1000
+        log.log(level, "request %s from %s: %s in %.0f ms", request_id, who, outcome, took)
+        response.headers["X-Request-ID"] = request_id
+        return response
+
+
+class _NothingLeaks:
+    """Turns any unexpected error into a bare 503: no traceback or message reaches a trust, and
+    the log gets where it happened, not the error's text (which might quote an event)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self._app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        started = False
+
+        async def watching(message: AsgiMessage) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self._app(scope, receive, watching)
+        except Exception as error:
+            frames = traceback.extract_tb(error.__traceback__)
+            where = " < ".join(f"{Path(f.filename).name}:{f.lineno}" for f in reversed(frames))
+            log.error("unexpected %s at %s", type(error).__name__, where)
+            if not started:
+                response = error_response(
+                    503,
+                    "the gateway could not handle this request; nothing in "
+                    "it was accepted: send it again later",
+                    {"Retry-After": "5"},
+                )
+                await response(scope, receive, send)
+
+
+class _GatewayApp(FastAPI):
+    """FastAPI, with the event contract's own JSON Schema in the OpenAPI components."""
+
+    event_schemas: dict[str, Any]
+
+    def openapi(self) -> dict[str, Any]:
+        if not self.openapi_schema:
+            document = super().openapi()
+            document.setdefault("components", {}).setdefault("schemas", {}).update(
+                self.event_schemas
+            )
+        return self.openapi_schema  # type: ignore[return-value]  # set by super().openapi()

@@ -1,0 +1,170 @@
+"""`uecflow gateway`: its options, and the gateway run under uvicorn.
+
+    uecflow gateway --credentials FILE [--bootstrap HOST:PORT] [--tls-cert F --tls-key F]
+    uecflow gateway --openapi                            print the OpenAPI document
+
+`new-token` and `hash-token` are passed on to producers.gateway.tokens. Before serving, the
+gateway makes sure its topics exist (exit 1 if Kafka cannot be reached); uvicorn's access log is
+off (the gateway logs each request itself), and aiokafka's repeated messages are thinned out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import ssl
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import uvicorn
+from kafka.errors import KafkaError as AdminError
+
+from producers.gateway.app import create_app, openapi_document
+from producers.gateway.credentials import Credentials, CredentialsError, CredentialsFile
+from producers.gateway.settings import CredentialSource, GatewaySettings, MiB
+from producers.gateway.tokens import hash_token_command, new_token_command
+from producers.kafka.sender import DEFAULT_TIMEOUT, KafkaSender
+from streams.topics import add_kafka_options, ensure_topics, topics_from
+from uecflow.config import ConfigError, Registry, load_registry
+from uecflow.logs import logging_config
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["new-token"]:
+        return new_token_command(args[1:])
+    if args[:1] == ["hash-token"]:
+        return hash_token_command(args[1:])
+    return _serve(args)
+
+
+def _serve(argv: list[str]) -> int:
+    parser = _arguments()
+    args = parser.parse_args(argv)
+    if args.openapi:
+        json.dump(openapi_document(_settings(args, Credentials(()))), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    if args.credentials is None:
+        parser.error("--credentials FILE is required")
+    if (args.tls_cert is None) != (args.tls_key is None):
+        parser.error("--tls-cert and --tls-key go together")
+    if args.tls_client_ca and args.tls_cert is None:
+        parser.error("--tls-client-ca needs --tls-cert and --tls-key")
+    try:
+        registry = load_registry(None)
+        credentials = CredentialsFile(args.credentials, registry)
+    except (ConfigError, CredentialsError) as error:
+        print(f"uecflow gateway: {error}", file=sys.stderr)
+        return 2
+    settings = _settings(args, credentials)
+    return _run(args, settings, registry)
+
+
+def _settings(args: argparse.Namespace, credentials: CredentialSource) -> GatewaySettings:
+    return GatewaySettings(
+        credentials=credentials,
+        topics=topics_from(args),
+        max_body_bytes=args.max_body_bytes,
+        max_events=args.max_events,
+        rate_per_second=args.rate_limit,
+        rate_burst=args.rate_burst,
+        retry_after_seconds=max(1, math.ceil(args.kafka_timeout)),
+    )
+
+
+def _run(args: argparse.Namespace, settings: GatewaySettings, registry: Registry) -> int:
+    try:
+        ensure_topics(args.bootstrap, settings.topics)
+    except AdminError as error:
+        print(f"uecflow gateway: cannot reach Kafka at {args.bootstrap}: {error}", file=sys.stderr)
+        return 1
+    sender = KafkaSender(args.bootstrap, timeout=args.kafka_timeout)
+    config = uvicorn.Config(
+        create_app(settings, registry, sender),
+        host=args.host,
+        port=args.port,
+        log_config=logging_config(args.log_level),
+        access_log=False,  # the gateway logs each request itself, with its verdict
+        server_header=False,
+        ssl_certfile=args.tls_cert,
+        ssl_keyfile=args.tls_key,
+        ssl_ca_certs=args.tls_client_ca,
+        ssl_cert_reqs=ssl.CERT_REQUIRED if args.tls_client_ca else ssl.CERT_NONE,
+        timeout_graceful_shutdown=int(args.kafka_timeout) + 5,
+    )
+    for handler in logging.getLogger().handlers:  # as configured by uvicorn.Config
+        handler.addFilter(QuietRepeats())
+    server = uvicorn.Server(config)
+    server.run()
+    return 0 if server.started else 1
+
+
+class QuietRepeats(logging.Filter):
+    """Lets each kind of aiokafka message through at most once per `interval` seconds: with the
+    broker down, aiokafka logs the same failed connection thousands of times a second."""
+
+    def __init__(self, interval: float = 10.0, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__()
+        self._interval = interval
+        self._clock = clock
+        self._last: dict[tuple[str, str], float] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not record.name.startswith("aiokafka"):
+            return True
+        kind = (record.name, str(record.msg))  # the format string: one kind whatever its values
+        now = self._clock()
+        last = self._last.get(kind)
+        if last is not None and now - last < self._interval:
+            return False
+        self._last[kind] = now
+        return True
+
+
+def _arguments() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="uecflow gateway",
+        description="Run the HTTP(S) ingestion gateway: trusts POST events, Kafka gets them. "
+        "Also: `uecflow gateway new-token --trust CODE --id NAME`, `uecflow gateway hash-token`.",
+    )
+    parser.add_argument("--credentials", type=Path, help="TOML file of token hashes")
+    add_kafka_options(parser)
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=8080, help="port to listen on")
+    parser.add_argument("--tls-cert", help="PEM certificate chain: serve HTTPS")
+    parser.add_argument("--tls-key", help="PEM private key of --tls-cert")
+    parser.add_argument("--tls-client-ca", help="also require client certificates from this CA")
+    parser.add_argument("--max-body-bytes", type=_positive, default=MiB, help="default 1 MiB")
+    parser.add_argument("--max-events", type=_positive, default=1_000, help="per request")
+    parser.add_argument(
+        "--rate-limit", type=_positive_float, default=50.0, help="requests/s per trust"
+    )
+    parser.add_argument("--rate-burst", type=_positive, default=100, help="requests at once")
+    parser.add_argument(
+        "--kafka-timeout",
+        type=_positive_float,
+        default=DEFAULT_TIMEOUT,
+        help="seconds to wait for Kafka's acknowledgement before answering 503 (default 5)",
+    )
+    parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning"])
+    parser.add_argument("--openapi", action="store_true", help="print the OpenAPI document")
+    return parser
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0 or not math.isfinite(value):
+        raise argparse.ArgumentTypeError("must be a positive number")
+    return value

@@ -1,0 +1,191 @@
+"""Who may post to the ingestion gateway: bearer tokens, each stored only as its SHA-256.
+
+The credentials file is TOML, one table per token. A trust may hold several at once, so that a
+new token can be handed over before the old one is revoked:
+
+    [[credentials]]
+    id = "barts-ie-2025-11"    # names the credential in logs (never the token itself)
+    trust = "R1H"              # a trust code in the site registry: it may post for its sites
+    token_sha256 = "3f0a..."   # 64 hex digits: SHA-256 of the token's UTF-8 bytes
+    revoked = false            # optional (default false); true answers the token with 401
+
+`uecflow gateway new-token --trust R1H --id barts-ie-2025-11` makes a token and prints it with
+its entry; `uecflow gateway hash-token` hashes an existing token read from standard input.
+Tokens are 256-bit random secrets, so a fast unsalted hash is right: there is nothing to guess
+from it, and a slow hash would only cost time on every request.
+
+The gateway re-reads the file within seconds of a change, so a revocation needs no restart; a
+file that no longer loads leaves the previous credentials in force, and the error is logged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import os
+import re
+import secrets
+import time
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from uecflow.config import Registry
+
+log = logging.getLogger("uecflow.gateway.credentials")
+
+MIN_TOKEN_LENGTH = 32
+_HEX_DIGEST = re.compile(r"[0-9a-f]{64}")
+_FIELDS = {"id", "trust", "token_sha256", "revoked"}
+
+
+class CredentialsError(ValueError):
+    """The credentials file is unreadable or wrong; the message says where."""
+
+
+@dataclass(frozen=True, slots=True)
+class Credential:
+    id: str
+    trust: str
+    digest: bytes  # SHA-256 of the token
+    revoked: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """Every credential of one version of the file."""
+
+    entries: tuple[Credential, ...]
+
+    def identify(self, token: str) -> Credential | None:
+        """The credential of `token`, revoked or not; None for a token nobody was given."""
+        digest = hashlib.sha256(token.encode("utf-8", "replace")).digest()
+        found = None
+        # Every entry is compared, in constant time, so the answer's timing tells nothing.
+        for entry in self.entries:
+            if hmac.compare_digest(entry.digest, digest):
+                found = entry
+        return found
+
+    def current(self) -> Credentials:
+        """Fixed credentials, for tests and for `--openapi`: they never change."""
+        return self
+
+
+def hash_token(token: str) -> str:
+    """The `token_sha256` entry for a token."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def new_token() -> str:
+    """A fresh 256-bit token, URL-safe (43 characters)."""
+    return secrets.token_urlsafe(32)
+
+
+def parse_credentials(text: str, registry: Registry) -> Credentials:
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise CredentialsError(str(error)) from None
+    unknown = sorted(set(document) - {"credentials"})
+    if unknown:
+        raise CredentialsError(f"unknown table {unknown[0]!r}: expected only [[credentials]]")
+    tables = document.get("credentials", [])
+    if not isinstance(tables, list):
+        raise CredentialsError("credentials must be an array of tables: [[credentials]]")
+    entries = tuple(_credential(number, table, registry) for number, table in enumerate(tables, 1))
+    _each_once("id", [entry.id for entry in entries])
+    _each_once("token_sha256", [entry.digest.hex() for entry in entries])
+    return Credentials(entries)
+
+
+def load_credentials(path: Path, registry: Registry) -> Credentials:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise CredentialsError(f"cannot read {path}: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise CredentialsError(f"{path}: not UTF-8") from None
+    try:
+        return parse_credentials(text, registry)
+    except CredentialsError as error:
+        raise CredentialsError(f"{path}: {error}") from None
+
+
+def _credential(number: int, table: Any, registry: Registry) -> Credential:
+    where = f"credential {number}"
+    if not isinstance(table, dict):
+        raise CredentialsError(f"{where}: expected a table")
+    unknown = sorted(set(table) - _FIELDS)
+    if unknown:
+        raise CredentialsError(f"{where}: unknown key {unknown[0]!r}")
+    ident, trust, digest = table.get("id"), table.get("trust"), table.get("token_sha256")
+    revoked = table.get("revoked", False)
+    if not isinstance(ident, str) or not ident:
+        raise CredentialsError(f"{where}: id must be a non-empty string")
+    where = f"credential {ident!r}"
+    if trust not in registry.trusts:
+        raise CredentialsError(f"{where}: trust must be one of {', '.join(registry.trusts)}")
+    if not isinstance(digest, str) or not _HEX_DIGEST.fullmatch(digest.lower()):
+        raise CredentialsError(f"{where}: token_sha256 must be 64 hex digits")
+    if not isinstance(revoked, bool):
+        raise CredentialsError(f"{where}: revoked must be true or false")
+    return Credential(ident, str(trust), bytes.fromhex(digest), revoked)
+
+
+def _each_once(key: str, values: list[str]) -> None:
+    seen: set[str] = set()
+    for value in values:
+        if value in seen:
+            shown = value if key == "id" else value[:12] + "..."
+            raise CredentialsError(f"{key} {shown!r} appears twice")
+        seen.add(value)
+
+
+class CredentialsFile:
+    """The credentials in a file, re-read when the file changes (looked at every few seconds)."""
+
+    def __init__(
+        self,
+        path: Path,
+        registry: Registry,
+        *,
+        check_every: float = 2.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._path = path
+        self._registry = registry
+        self._check_every = check_every
+        self._clock = clock
+        self._version = self._stamp()
+        self._credentials = load_credentials(path, registry)  # a bad file at start is fatal
+        self._checked = clock()
+
+    def current(self) -> Credentials:
+        now = self._clock()
+        if now - self._checked >= self._check_every:
+            self._checked = now
+            self._reload_if_changed()
+        return self._credentials
+
+    def _reload_if_changed(self) -> None:
+        version = self._stamp()
+        if version == self._version:
+            return
+        self._version = version
+        try:
+            self._credentials = load_credentials(self._path, self._registry)
+        except CredentialsError as error:
+            log.error("credentials file not reloaded, the previous one stays in force: %s", error)
+            return
+        log.info("credentials reloaded: %d entries", len(self._credentials.entries))
+
+    def _stamp(self) -> tuple[int, int, int] | None:
+        try:
+            status = os.stat(self._path)
+        except OSError:
+            return None
+        return status.st_mtime_ns, status.st_size, status.st_ino

@@ -1,0 +1,307 @@
+"""A site's wards: adult G&A beds that admitted patients wait for, and the wards' bed states.
+
+A patient admitted from the ED takes a bed only when one is free. They stay for the clinical
+part of their admission, are judged medically fit (no criteria to reside) at a morning ward
+round, wait for their discharge pathway's support if they need any, and leave at the next
+discharge slot (afternoons; fewer at weekends). Occupancy, medically fit patients and the queue
+of patients waiting in the ED for a bed all follow from that.
+"""
+
+from __future__ import annotations
+
+import random
+from bisect import bisect_right
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from itertools import accumulate
+from typing import Generic, Protocol, TypeVar
+
+from producers.simulator import calibration as cal
+from producers.simulator.london_hours import DAY, HOUR, at_local, local_hour, next_day
+from producers.simulator.sample import OTHER_CORE_BEDS, OTHER_OCCUPANCY, OTHER_WARD_NAMES
+from producers.simulator.scheduler import Scheduler
+
+_DISCHARGE_CDF = [c / sum(cal.DISCHARGES_BY_HOUR) for c in accumulate(cal.DISCHARGES_BY_HOUR)]
+_PATHWAY_CDF = list(accumulate(share for share, _ in cal.PATHWAYS))
+WARD_ROUND_HOURS = (9.0, 12.0)  # London time: when patients are judged medically fit
+BEDS_PER_WARD = 28
+
+
+@dataclass(frozen=True, slots=True)
+class StayFate:
+    """An admission's random draws (uniforms), made when the patient arrived so that every
+    scenario gives the same patient the same stay."""
+
+    clinical_u: float
+    ward_round_u: float
+    pathway_u: float
+    pathway_wait_u: float
+    discharge_hour_u: float
+    weekend_u: float
+
+    @classmethod
+    def draw(cls, rng: random.Random) -> StayFate:
+        r = rng.random
+        return cls(r(), r(), r(), r(), r(), r())
+
+
+class Admitted(Protocol):
+    """What the wards need of a patient waiting in the ED for a bed."""
+
+    @property
+    def stay(self) -> StayFate: ...
+
+
+Patient = TypeVar("Patient", bound=Admitted)
+
+
+@dataclass(slots=True)
+class Ward:
+    name: str
+    token: str  # makes the ward's snapshot event ids unique to this run
+    ward_type: str
+    core: int
+    escalation: int  # beds it can open under pressure
+    escalation_open: bool = False
+    occupied: int = 0
+    nctr: int = 0
+
+    @property
+    def open_beds(self) -> int:
+        return self.core + (self.escalation if self.escalation_open else 0)
+
+    @property
+    def free(self) -> int:
+        return self.open_beds - self.occupied
+
+
+@dataclass(slots=True, eq=False)
+class Inpatient:
+    ward: Ward
+    stay: StayFate
+    medically_fit: bool = False
+    left: bool = False
+
+
+@dataclass(slots=True)
+class _OtherWard:
+    """A ward outside adult G&A (critical care, children, maternity, mental health): reported,
+    so that the exclusion shows, but not modelled patient by patient."""
+
+    ward: Ward
+    level: float
+
+
+StayFactor = Callable[[float], float]  # length-of-stay multiplier at an instant
+
+
+@dataclass(slots=True)
+class GeneralWards(Generic[Patient]):
+    """The adult G&A beds of one site and the patients waiting in the ED for them."""
+
+    scheduler: Scheduler
+    wards: list[Ward]
+    others: list[_OtherWard]
+    stay_factor: StayFactor
+    on_bed: Callable[[Patient, Ward], None]
+    rng: random.Random
+    waiting: deque[Patient] = field(default_factory=deque)
+    # Medically fit, support arranged, waiting for their discharge slot: the discharge lounge
+    # can take them early. A dict keeps them in the order they became ready.
+    ready: dict[Inpatient, None] = field(default_factory=dict)
+
+    def request_bed(self, patient: Patient) -> None:
+        self.waiting.append(patient)
+        self._fill_beds()
+
+    def fill_at_start(self, occupancy: float) -> None:
+        """Beds as full as the site usually is, each patient part-way through their stay (some
+        already medically fit, waiting for support to be arranged)."""
+        for ward in self.wards:
+            for _ in range(min(ward.core, round(ward.core * occupancy))):
+                ward.occupied += 1
+                self._part_way(ward)
+
+    def _part_way(self, ward: Ward) -> None:
+        now = self.scheduler.now
+        # A bed is more likely to hold a long stay than a short one (length-biased sampling):
+        # accept a drawn stay with probability in proportion to its length.
+        while True:
+            stay = StayFate.draw(self.rng)
+            clinical = _clinical_days(stay, 1.0)
+            total = min(clinical + _pathway_days(stay) + _MEAN_DAYS_TO_LEAVE, _LONGEST_STAY_DAYS)
+            if self.rng.random() * _LONGEST_STAY_DAYS < total:
+                break
+        patient = Inpatient(ward, stay)
+        elapsed = self.rng.random() * total
+        if elapsed < clinical:
+            remaining = (clinical - elapsed) * self.stay_factor(now)
+            self.scheduler.at(now + remaining * DAY, self._judge_fit, patient)
+            return
+        patient.medically_fit = True
+        ward.nctr += 1
+        ready = now + (total - elapsed) * DAY
+        self.scheduler.at(ready, self._support_arranged, patient)
+        leaves = _discharge_slot(ready, stay.discharge_hour_u, stay.weekend_u)
+        self.scheduler.at(leaves, self._discharge, patient)
+
+    def review_pressure(self) -> None:
+        """The hourly bed meeting: open escalation beds while patients wait for a bed and close
+        them when none do; by day, move ready patients to the discharge lounge."""
+        if len(self.waiting) >= cal.ESCALATION_TRIGGER:
+            closed = [w for w in self.wards if w.escalation and not w.escalation_open]
+            if closed:
+                closed[0].escalation_open = True
+        elif not self.waiting:
+            for ward in self.wards:
+                if ward.escalation_open and ward.occupied <= ward.core:
+                    ward.escalation_open = False
+                    break
+        first, last = cal.DISCHARGE_LOUNGE_HOURS
+        if self.waiting and first <= local_hour(self.scheduler.now).hour < last:
+            for patient in list(self.ready)[: min(len(self.waiting), cal.DISCHARGE_LOUNGE_PLACES)]:
+                self._discharge(patient)
+        self._fill_beds()
+
+    def drift_other_wards(self) -> None:
+        for other in self.others:
+            ward = other.ward
+            target = round(ward.core * other.level)
+            step = self.rng.choice((-1, 0, 1)) + (target > ward.occupied) - (target < ward.occupied)
+            ward.occupied = max(0, min(ward.core, ward.occupied + step))
+
+    def _fill_beds(self) -> None:
+        while self.waiting:
+            ward = max(self.wards, key=lambda w: w.free)
+            if ward.free <= 0:
+                return
+            patient = self.waiting.popleft()
+            ward.occupied += 1
+            self.on_bed(patient, ward)
+
+    def admit(self, patient: Patient, ward: Ward) -> None:
+        """The patient reached the ward: the clinical part of the stay starts."""
+        now = self.scheduler.now
+        days = _clinical_days(patient.stay, self.stay_factor(now))
+        self.scheduler.at(now + days * DAY, self._judge_fit, Inpatient(ward, patient.stay))
+
+    def _judge_fit(self, patient: Inpatient) -> None:
+        # Judged at the next morning ward round; a pathway's support may take days to arrange.
+        fit_at = _next_ward_round(self.scheduler.now, patient.stay.ward_round_u)
+        self.scheduler.at(fit_at, self._become_fit, patient)
+
+    def _become_fit(self, patient: Inpatient) -> None:
+        patient.medically_fit = True
+        patient.ward.nctr += 1
+        stay = patient.stay
+        ready = self.scheduler.now + _pathway_days(stay) * DAY
+        self.scheduler.at(ready, self._support_arranged, patient)
+        leaves = _discharge_slot(ready, stay.discharge_hour_u, stay.weekend_u)
+        self.scheduler.at(leaves, self._discharge, patient)
+
+    def _support_arranged(self, patient: Inpatient) -> None:
+        if not patient.left:
+            self.ready[patient] = None
+
+    def _discharge(self, patient: Inpatient) -> None:
+        if patient.left:  # gone already, by the discharge lounge
+            return
+        patient.left = True
+        self.ready.pop(patient, None)
+        patient.ward.occupied -= 1
+        patient.ward.nctr -= patient.medically_fit
+        self._fill_beds()
+
+
+def build_wards(
+    scheduler: Scheduler,
+    site: cal.SiteCalibration,
+    rng: random.Random,
+    stay_factor: StayFactor,
+    on_bed: Callable[[Patient, Ward], None],
+) -> GeneralWards[Patient]:
+    count = max(1, round(site.ga_beds / BEDS_PER_WARD))
+    # Core beds spread evenly; escalation beds on the first few wards (their side rooms, day
+    # areas and discharge lounges).
+    cores = [site.ga_beds // count + (index < site.ga_beds % count) for index in range(count)]
+    extra = [min(6, max(0, site.escalation_beds - 6 * index)) for index in range(count)]
+    general = [
+        Ward(f"Ward {3 + i // 4}{'ABCD'[i % 4]}", _token(rng), "adult_ga", core, escalation)
+        for i, (core, escalation) in enumerate(zip(cores, extra, strict=True))
+    ]
+    others = [
+        _OtherWard(
+            Ward(OTHER_WARD_NAMES[kind], _token(rng), kind, rng.randint(*OTHER_CORE_BEDS[kind]), 0),
+            OTHER_OCCUPANCY[kind],
+        )
+        for kind in site.profile.other_wards
+    ]
+    for other in others:
+        other.ward.occupied = round(other.ward.core * other.level)
+    return GeneralWards(scheduler, general, others, stay_factor, on_bed, rng)
+
+
+def _token(rng: random.Random) -> str:
+    return f"{rng.getrandbits(64):016x}"
+
+
+def _clinical_days(stay: StayFate, factor: float) -> float:
+    return cal.CLINICAL_STAY.quantile(stay.clinical_u) * factor
+
+
+def _pathway_days(stay: StayFate) -> float:
+    pathway = min(bisect_right(_PATHWAY_CDF, stay.pathway_u), len(cal.PATHWAYS) - 1)
+    wait = cal.PATHWAYS[pathway][1]
+    return 0.0 if wait is None else wait.quantile(stay.pathway_wait_u)
+
+
+# From the clinical stay's end to leaving, for pathway 0: the next ward round, then the slot.
+_MEAN_DAYS_TO_LEAVE = 0.5
+_LONGEST_STAY_DAYS = 25.0  # longer stays are rare enough to weigh as this long when sampling
+
+
+def _next_ward_round(after: float, u: float) -> float:
+    first, last = WARD_ROUND_HOURS
+    day = local_hour(after).day
+    while True:
+        at = at_local(day, first + (last - first) * u)
+        if at >= after:
+            return at
+        day = next_day(day)
+
+
+def _discharge_slot(ready: float, hour_u: float, weekend_u: float) -> float:
+    """The patient's discharge: at the patient's drawn point of the discharge curve among the
+    hours left on the day they are ready (a weekday, or a weekend if their weekend draw
+    allows), else on the next such day."""
+    day, after = local_hour(ready).day, _hours_into_day(ready)
+    while True:
+        if day.weekday() < 5 or weekend_u < cal.WEEKEND_DISCHARGE_RATE:
+            done = _discharged_by(after)
+            if done < _LAST_SLOT_SHARE:
+                return max(ready, at_local(day, _discharge_hours(done + (1 - done) * hour_u)))
+        day, after = next_day(day), 0.0
+
+
+# Ready later than this share of the day's discharges: the patient goes tomorrow instead.
+_LAST_SLOT_SHARE = 0.97
+
+
+def _hours_into_day(at: float) -> float:
+    hour = local_hour(at)
+    return hour.hour + (at - hour.starts) / HOUR
+
+
+def _discharged_by(hours: float) -> float:
+    """The share of a day's discharges made by `hours` into the day."""
+    whole = min(int(hours), 23)
+    below = _DISCHARGE_CDF[whole - 1] if whole else 0.0
+    return below + (_DISCHARGE_CDF[whole] - below) * (hours - whole)
+
+
+def _discharge_hours(share: float) -> float:
+    """Hours into the day by which `share` of the day's discharges are made."""
+    whole = min(bisect_right(_DISCHARGE_CDF, share), 23)
+    below = _DISCHARGE_CDF[whole - 1] if whole else 0.0
+    return whole + min(1.0, (share - below) / (_DISCHARGE_CDF[whole] - below))

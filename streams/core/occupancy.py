@@ -1,0 +1,83 @@
+"""Adult G&A bed occupancy and medically fit patients, from each ward's snapshot in force."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from events.contract import WardState
+from streams.core.instants import Instant
+
+
+@dataclass(slots=True)
+class WardSnapshot:
+    occurred_at: Instant
+    event_id: str
+    ward_type: str
+    beds_open: int
+    beds_occupied: int
+    nctr: int
+
+    @classmethod
+    def of(cls, event: WardState, at: Instant) -> WardSnapshot:
+        return cls(
+            occurred_at=at,
+            event_id=event.event_id,
+            ward_type=event.ward_type,
+            beds_open=event.beds_open_core + event.beds_open_escalation,
+            beds_occupied=event.beds_occupied,
+            nctr=event.nctr,
+        )
+
+    @property
+    def order(self) -> tuple[Instant, str]:
+        """The latest occurred_at wins; a tie goes to the greater event_id."""
+        return (self.occurred_at, self.event_id)
+
+
+@dataclass(slots=True)
+class WardHistory:
+    """A ward's snapshots, oldest first, so that "as of T" finds the one in force at T.
+
+    Trimmed to those the lateness horizon may still ask about: every snapshot since the
+    cutoff, and the one in force at the cutoff.
+    """
+
+    snapshots: list[WardSnapshot] = field(default_factory=list)
+
+    def add(self, snapshot: WardSnapshot, cutoff: Instant | None) -> None:
+        snapshots = self.snapshots
+        index = len(snapshots)
+        while index and snapshots[index - 1].order > snapshot.order:
+            index -= 1
+        # Idempotent: a worker re-applies an event after a crash cut its writes short.
+        if not index or snapshots[index - 1].order != snapshot.order:
+            snapshots.insert(index, snapshot)
+        if cutoff is not None:
+            while len(snapshots) > 1 and snapshots[1].occurred_at <= cutoff:
+                del snapshots[0]
+
+    def as_of(self, t: Instant) -> WardSnapshot | None:
+        for snapshot in reversed(self.snapshots):
+            if snapshot.occurred_at <= t:
+                return snapshot
+        return None
+
+
+@dataclass(slots=True)
+class BedCounts:
+    """Adult G&A beds only: critical care, maternity, mental health and paediatrics are excluded."""
+
+    open: int = 0
+    occupied: int = 0
+    nctr: int = 0
+
+    def count(self, ward: WardSnapshot) -> None:
+        if ward.ward_type == "adult_ga":
+            self.open += ward.beds_open
+            self.occupied += ward.beds_occupied
+            self.nctr += ward.nctr
+
+    def add(self, other: BedCounts) -> None:
+        self.open += other.open
+        self.occupied += other.occupied
+        self.nctr += other.nctr

@@ -1,0 +1,325 @@
+"""The live worker: Faust agents feed each topic's messages to the pipeline; /metrics reads it.
+
+Thin on purpose: admitting, applying and counting live in `streams.worker.pipeline` and the flow
+core. Here: topics, one changelogged table, one agent per topic (concurrency 1: faust issue
+606 loses messages with more), the dead-letter topic, and the web pages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, cast
+
+import faust
+from faust.transport.drivers import aiokafka as faust_aiokafka
+from faust.types import EventT, TransportT
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    disable_created_metrics,
+    generate_latest,
+)
+
+from streams.core.intake import Refused, Stream
+from streams.exporter import FlowCollector
+from streams.topics import Topics, ensure_topics
+from streams.worker.pipeline import Pipeline
+from uecflow.config import Registry
+
+log = logging.getLogger("uecflow.worker")
+TABLE = "flow-state"
+BATCH_MAX = 1000
+BATCH_WITHIN_SECONDS = 0.05  # the most a batch adds to an event's way to /metrics
+# Faust hard-codes aiokafka's fetch_max_wait_ms=1500. aiokafka sends one fetch per broker at a
+# time and leaves out partitions whose records are still buffered: when the agents take longer
+# than its 0.1 s prefetch backoff, the next fetch asks only for the quiet partitions (the
+# ambulance topic, partitions without a site) and the broker holds it for the full wait, while
+# the busy partitions cannot be fetched again. Measured at 1,000 events/s: fetches of 1.5 s
+# and events 1.5 - 5 s old when handled. 100 ms bounds that stall; an idle worker then sends
+# ten empty fetches a second, which costs the broker next to nothing.
+FETCH_MAX_WAIT_MS = 100
+# A /metrics render reads the whole state on the event loop (10 - 40 ms with NEL's 40 h): at
+# 20 scrapes a second that starved the agents. A render is reused until RENDER_REUSE_FACTOR
+# times its own cost has passed, so rendering takes at most a fifth of the loop however often
+# /metrics is asked, but never past RENDER_REUSE_MAX_SECONDS: a body is never older than that
+# plus its render time.
+RENDER_REUSE_FACTOR = 5.0
+RENDER_REUSE_MAX_SECONDS = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerSettings:
+    bootstrap: str = "127.0.0.1:9092"
+    topics: Topics = field(default_factory=Topics)
+    store: str = "memory://"  # "rocksdb://" in production: a restart then reads less changelog
+    data_dir: Path = Path("var/worker")
+    web_host: str = "127.0.0.1"
+    web_port: int = 6066
+
+    @property
+    def app_id(self) -> str:
+        return f"{self.topics.prefix}-worker"
+
+
+def build_app(
+    settings: WorkerSettings, registry: Registry, clock: Callable[[], datetime] | None = None
+) -> tuple[faust.App, Pipeline]:
+    now = clock or _wall_clock
+    app = _App(
+        settings.app_id,
+        broker=f"kafka://{settings.bootstrap}",
+        store=settings.store,
+        datadir=str(settings.data_dir),
+        topic_partitions=settings.topics.partitions,
+        topic_replication_factor=1,
+        producer_acks=-1,
+        consumer_auto_offset_reset="earliest",
+        # A killed worker's partitions move on after 10 s, not Faust's default minute.
+        broker_session_timeout=10.0,
+        broker_heartbeat_interval=3.0,
+        web_host=settings.web_host,
+        web_port=settings.web_port,
+        web_in_thread=False,
+        autodiscover=False,
+    )
+    table = app.Table(
+        TABLE,
+        default=None,
+        partitions=settings.topics.partitions,
+        key_type=bytes,
+        value_type=bytes,
+    )
+    writer = _TableWriter(app, table, settings.topics)
+    disable_created_metrics()  # type: ignore[no-untyped-call]  # `_created` series: no use here
+    metrics = CollectorRegistry(auto_describe=False)
+    pipeline = Pipeline(registry, writer.send, now, metrics)
+    metrics.register(FlowCollector(registry, pipeline.read, now))
+    _wire(app, table, pipeline, writer, settings.topics, metrics)
+    return app, pipeline
+
+
+def _wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+class _ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
+    def _create_worker_consumer(self, transport: faust_aiokafka.Transport) -> Any:
+        consumer = super()._create_worker_consumer(transport)
+        # Read by aiokafka when the consumer starts (its fetcher is made then), after this; an
+        # aiokafka that renamed it must fail here, not ignore the setting.
+        if not hasattr(consumer, "_fetch_max_wait_ms"):
+            raise RuntimeError("this aiokafka has no _fetch_max_wait_ms: see FETCH_MAX_WAIT_MS")
+        consumer._fetch_max_wait_ms = FETCH_MAX_WAIT_MS
+        return consumer
+
+
+class _Consumer(faust_aiokafka.Consumer):
+    def _new_consumer_thread(self) -> faust_aiokafka.AIOKafkaConsumerThread:
+        return _ConsumerThread(self, loop=self.loop, beacon=self.beacon)
+
+
+class _Transport(faust_aiokafka.Transport):
+    Consumer = _Consumer
+
+
+class _App(faust.App):
+    """Faust's app with our consumer settings: Faust offers no setting for the fetch wait."""
+
+    def _new_transport(self) -> TransportT:
+        return _Transport(self.conf.broker_consumer, self)
+
+
+class _TableWriter:
+    """Writes a change to the table's local store now, and to its changelog on `drain()`, in
+    the site's partition.
+
+    Faust's own `table[key] = value` would use the partition of the event being processed (the
+    flow core also writes outside any event: the sweep after recovery), and would pass every
+    message through Faust's producer buffer, which sends one at a time: at several messages an
+    event that buffer was the worker's bottleneck. `drain()` hands them to aiokafka's producer
+    as one record batch per partition (a send of its own per message cost a future and a
+    task each); Faust flushes that producer before it commits offsets.
+    """
+
+    def __init__(self, app: faust.App, table: Any, topics: Topics) -> None:
+        self._app, self._table, self._topics = app, table, topics
+        self._pending: list[tuple[int, bytes, bytes | None]] = []
+        self._partition_of: dict[str, int] = {}  # murmur2 in Python costs more than the write
+        # The agents share one state and drain in turn: a later batch's value of a key must
+        # never reach its partition before an earlier batch's.
+        self._draining = asyncio.Lock()
+
+    def send(self, site: str, key: bytes, value: bytes | None) -> None:
+        partition = self._partition_of.get(site)
+        if partition is None:
+            partition = self._partition_of[site] = self._topics.partition_of(site)
+        store = self._table.data
+        if hasattr(store, "_db_for_partition"):  # RocksDB: one database per partition
+            store._key_index[key] = partition
+            db = store._db_for_partition(partition)
+            if value is None:
+                db.delete(key)
+            else:
+                db.put(key, value)
+        elif value is None:
+            store.pop(key, None)
+        else:
+            store[key] = value
+        self._pending.append((partition, key, value))
+
+    async def drain(self) -> None:
+        async with self._draining:
+            pending, self._pending = self._pending, []
+            if not pending:
+                return
+            topic = self._table.changelog_topic.get_topic_name()
+            producer = cast(Any, self._app.producer)._ensure_producer()  # aiokafka's own
+            batches: dict[int, Any] = {}
+            # Each partition's messages stay in the order they were written: a batch is sent
+            # when full, before the next one of its partition is begun.
+            for partition, key, value in pending:
+                batch = batches.get(partition)
+                if batch is None:
+                    batch = batches[partition] = producer.create_batch()
+                if batch.append(key=key, value=value, timestamp=None) is None:
+                    await producer.send_batch(batch, topic, partition=partition)
+                    batch = batches[partition] = producer.create_batch()
+                    batch.append(key=key, value=value, timestamp=None)  # an empty one takes it
+            for partition, batch in batches.items():
+                await producer.send_batch(batch, topic, partition=partition)
+
+
+def _wire(
+    app: faust.App,
+    table: Any,
+    pipeline: Pipeline,
+    writer: _TableWriter,
+    topics: Topics,
+    metrics: CollectorRegistry,
+) -> None:
+    dead_letter = app.topic(
+        topics.dead_letter, key_type=bytes, value_type=bytes, value_serializer="raw"
+    )
+
+    @app.on_rebalance_complete.connect  # type: ignore[arg-type]  # mode's stub wants a sync def
+    async def _recovered(_sender: Any, *_: Any, **__: Any) -> None:
+        pipeline.recover(list(table.data.items()))
+        await writer.drain()
+        log.info("flow state recovered from the changelog: %d entries", len(table.data))
+
+    for stream in Stream:
+        _add_agent(app, stream, topics, pipeline, writer, dead_letter)
+
+    exposition = _Exposition(metrics)
+
+    @app.page("/metrics")
+    async def _metrics(web: Any, _request: Any) -> Any:
+        return web.bytes(exposition.body(), content_type=CONTENT_TYPE_LATEST.split(";")[0])
+
+    @app.page("/health")
+    async def _health(web: Any, _request: Any) -> Any:
+        status = 200 if pipeline.ready else 503
+        return web.json({"status": "ok" if pipeline.ready else "recovering"}, status=status)
+
+
+class _Exposition:
+    """The /metrics body, rendered again only when the last one is old enough (see
+    RENDER_REUSE_FACTOR). A reused body is served whole, so its values stay those of its
+    `uecflow_as_of_timestamp_seconds`."""
+
+    def __init__(self, metrics: CollectorRegistry) -> None:
+        self._metrics = metrics
+        self._body = b""
+        self._rendered_at = -math.inf  # monotonic seconds, taken just before the as-of instant
+        self._reuse_for = 0.0
+
+    def body(self) -> bytes:
+        now = time.monotonic()
+        if now - self._rendered_at >= self._reuse_for:
+            self._body = generate_latest(self._metrics)
+            self._rendered_at = now
+            took = time.monotonic() - now
+            self._reuse_for = min(RENDER_REUSE_MAX_SECONDS, took * RENDER_REUSE_FACTOR)
+        return self._body
+
+
+def source_topic(app: faust.App, topics: Topics, feed: Stream) -> Any:
+    """A stream's topic as the agents read it: raw bytes, decoded by the contract, not Faust."""
+    return app.topic(
+        topics.of(feed),
+        key_type=bytes,
+        value_type=bytes,
+        key_serializer="raw",
+        value_serializer="raw",
+        partitions=topics.partitions,
+    )
+
+
+def _add_agent(
+    app: faust.App,
+    feed: Stream,
+    topics: Topics,
+    pipeline: Pipeline,
+    writer: _TableWriter,
+    dead_letter: Any,
+) -> None:
+    source = source_topic(app, topics, feed)
+
+    async def consume(stream: Any) -> None:
+        # In batches, for Faust's sake: each event's changes are queued as it is applied, and
+        # the batch's go to the producer before Faust may commit its offsets (it commits only
+        # acked events, and a batch is acked when the next one is asked for).
+        async for batch in stream.take_events(BATCH_MAX, within=BATCH_WITHIN_SECONDS):
+            refusals = [(event, _handled(pipeline, event, feed)) for event in batch]
+            await writer.drain()
+            for event, refused in refusals:
+                if refused is not None:
+                    await _dead_letter(dead_letter, event, refused)
+
+    app.agent(source, name=f"uecflow.{feed.value}", concurrency=1)(consume)
+
+
+def _handled(pipeline: Pipeline, event: EventT[bytes], feed: Stream) -> Refused | None:
+    refused = pipeline.handle(event.value, feed)
+    pipeline.flush()  # one event's changes at a time: see streams.worker.changelog
+    return refused
+
+
+async def _dead_letter(topic: Any, event: EventT[bytes], refused: Refused) -> None:
+    message = event.message
+    headers = {
+        "uecflow-reason": refused.reason.encode(),
+        "uecflow-field": (refused.field or "").encode(),
+        "uecflow-source": f"{message.topic}/{message.partition}/{message.offset}".encode(),
+    }
+    await topic.send(key=message.key, value=message.value, headers=headers)
+    # The field, not the reason: a reason may quote what the sender wrote.
+    log.warning(
+        "dead letter: %s/%d/%d refused on %s",
+        message.topic,
+        message.partition,
+        message.offset,
+        refused.field or "the whole message",
+    )
+
+
+def run_worker(settings: WorkerSettings, registry: Registry, logging_config: dict[str, Any]) -> int:
+    """Create the topics, then run until SIGTERM or SIGINT (Faust commits and stops cleanly)."""
+    ensure_topics(settings.bootstrap, settings.topics)
+    app, _ = build_app(settings, registry)
+    worker = faust.Worker(
+        app,
+        loglevel=logging_config["root"]["level"],
+        logging_config=logging_config,
+        redirect_stdouts=False,
+        quiet=True,
+    )
+    worker.execute_from_commandline()
+    return 0

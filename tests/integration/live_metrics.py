@@ -1,0 +1,74 @@
+"""Reading a live worker's /metrics and comparing it with `uecflow replay` of the same events."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+from typing import Any
+
+from streams.core.metrics import METRICS
+from streams.exporter import prometheus_name, prometheus_value
+from streams.topics import Topics
+from tools.harness import Broker, Worker, consumer_lag, wait_for
+from uecflow.config import load_registry
+
+Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
+
+
+def scrape_when_done(worker: Worker, broker: Broker, topics: Topics, produced: int) -> Samples:
+    wait_for(lambda: handled(worker.scrape()) >= produced, "every event to be handled", 120)
+    return scrape_when_lag_is_zero(worker, broker, topics)
+
+
+def scrape_when_lag_is_zero(worker: Worker, broker: Broker, topics: Topics) -> Samples:
+    wait_for(lambda: consumer_lag(broker.bootstrap, topics) == 0, "the worker to catch up", 180)
+    return worker.scrape()
+
+
+def handled(samples: Samples) -> float:
+    return sum(
+        value
+        for (name, _), value in samples.items()
+        if name
+        in {
+            "uecflow_events_processed_total",
+            "uecflow_events_duplicate_total",
+            "uecflow_events_rejected_total",
+        }
+    )
+
+
+def counter(samples: Samples, name: str) -> float:
+    return sum(value for (sample, _), value in samples.items() if sample == name)
+
+
+def as_of(samples: Samples) -> str:
+    seconds = samples[("uecflow_as_of_timestamp_seconds", ())]
+    moment = datetime.fromtimestamp(seconds, UTC)
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def assert_same_metrics(samples: Samples, document: dict[str, Any]) -> None:
+    registry = load_registry(None)
+    scopes: list[tuple[dict[str, str], dict[str, Any]]] = []
+    for code, values in document["sites"].items():
+        site = registry.sites[code]
+        scopes.append(({"site": code, "trust": site.trust, "place": site.place}, values))
+    scopes += [({"trust": code}, values) for code, values in document["trusts"].items()]
+    scopes += [({"place": name}, values) for name, values in document["places"].items()]
+    scopes.append(({}, document["system"]))
+    differences = [
+        f"{prometheus_name(metric)}{labels}: live {live}, replay {expected}"
+        for labels, values in scopes
+        for metric in METRICS
+        for expected in [prometheus_value(metric, values[metric.name])]
+        for live in [samples.get((prometheus_name(metric), tuple(sorted(labels.items()))))]
+        if not _same(live, expected)
+    ]
+    assert not differences, "\n".join(differences[:40])
+
+
+def _same(live: float | None, expected: float | None) -> bool:
+    if live is None or expected is None:
+        return live is expected
+    return math.isclose(live, expected, rel_tol=1e-9, abs_tol=1e-9)

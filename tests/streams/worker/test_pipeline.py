@@ -1,0 +1,90 @@
+"""The worker's handling of one message, without Kafka: counters, refusals, restart."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from prometheus_client import CollectorRegistry
+
+from events import Event
+from streams.core.intake import REFUSAL_KINDS, Refused, Stream
+from streams.worker.pipeline import Pipeline
+from tests.events_builder import REGISTRY, arrival, at, departure
+
+NOW = at("2025-11-20T12:00:00Z")
+
+
+class Changelog:
+    """The table's changelog: the latest value of each key (None deletes)."""
+
+    def __init__(self) -> None:
+        self.entries: dict[bytes, bytes] = {}
+
+    def send(self, _site: str, key: bytes, value: bytes | None) -> None:
+        if value is None:
+            self.entries.pop(key, None)
+        else:
+            self.entries[key] = value
+
+
+def started(changelog: Changelog) -> tuple[Pipeline, CollectorRegistry]:
+    metrics = CollectorRegistry()
+    pipeline = Pipeline(REGISTRY, changelog.send, lambda: NOW, metrics)
+    pipeline.recover(changelog.entries.items())
+    return pipeline, metrics
+
+
+def raw(event: Event) -> bytes:
+    return event.model_dump_json().encode()
+
+
+def in_department(pipeline: Pipeline, as_of: datetime = NOW) -> object:
+    read = pipeline.read(as_of)
+    assert read is not None
+    return read[0].system()["ae_in_department"]
+
+
+def test_a_resent_event_is_counted_once_and_as_a_duplicate() -> None:
+    pipeline, metrics = started(Changelog())
+    event = raw(arrival("a1", "2025-11-20T08:00:00Z"))
+    assert pipeline.handle(event, Stream.AE) is None
+    assert pipeline.handle(event, Stream.AE) is None
+    assert in_department(pipeline) == 1
+    assert metrics.get_sample_value("uecflow_events_processed_total", {"stream": "ae"}) == 1
+    assert metrics.get_sample_value("uecflow_events_duplicate_total", {"stream": "ae"}) == 1
+
+
+def test_an_event_older_than_the_lateness_horizon_is_refused_with_its_reason() -> None:
+    pipeline, metrics = started(Changelog())
+    pipeline.handle(raw(arrival("a1", "2025-11-20T11:00:00Z")), Stream.AE)
+    late = NOW - REGISTRY.lateness_horizon - timedelta(hours=2)
+    refused = pipeline.handle(raw(arrival("a2", late)), Stream.AE)
+    assert isinstance(refused, Refused)
+    assert "too late" in refused.reason
+    labels = {"stream": "ae", "reason": "too_late"}
+    assert metrics.get_sample_value("uecflow_events_rejected_total", labels) == 1
+
+
+def test_a_restarted_pipeline_has_the_same_state_and_freshness() -> None:
+    changelog = Changelog()
+    pipeline, _ = started(changelog)
+    for event in [arrival("a1", "2025-11-20T08:00:00Z"), arrival("a2", "2025-11-20T09:00:00Z"),
+                  departure("a1", "2025-11-20T10:00:00Z")]:  # fmt: skip
+        pipeline.handle(raw(event), Stream.AE)
+    pipeline.flush()
+    restarted, _ = started(changelog)
+    assert in_department(restarted) == 1
+    before, after = pipeline.read(NOW), restarted.read(NOW)
+    assert before is not None
+    assert after is not None
+    assert dict(after[1]) == dict(before[1]) == {("R1H12", "ae"): after[1][("R1H12", "ae")]}
+    assert after[0].system() == before[0].system()
+
+
+def test_every_refusal_counter_is_exposed_at_zero_before_the_first_refusal() -> None:
+    """So that Prometheus' increase() sees the first dead letter (a series born at 1 shows none)."""
+    _, metrics = started(Changelog())
+    for stream in Stream:
+        for kind in REFUSAL_KINDS:
+            labels = {"stream": stream.value, "reason": kind}
+            assert metrics.get_sample_value("uecflow_events_rejected_total", labels) == 0

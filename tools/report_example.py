@@ -1,0 +1,118 @@
+"""The README's example report, end to end on real parts: a seeded simulated day (winter surge,
+and Homerton's A&E feed silent for its last two hours), its metrics history scraped through the
+worker's own exporter every 5 minutes and backfilled with promtool into a real Prometheus, and
+`uecflow report` against that Prometheus.
+
+    scripts/report-example [--end 2026-01-15T23:00:00Z] [--out docs/report-example]
+
+The day ends at the current hour by default, so that it is within Prometheus' retention.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+
+from events.contract import rfc3339
+from producers.simulator import cli as simulator
+from report import cli
+from tools.report_backfill import BackfillError, Period, backfill
+from uecflow.cli import instant_option as instant
+from uecflow.config import load_registry
+
+HOURS = 24
+STEP = timedelta(minutes=5)
+SIMULATION = ["--scenario", "winter-surge", "--seed", "7"]
+SILENT = ["--scenario", "silent-feed", "--silent-site", "RQXM1", "--silent-stream", "ae"]
+
+
+def main(argv: list[str]) -> int:
+    args = _arguments().parse_args(argv)
+    end: datetime = args.end or datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    start = end - timedelta(hours=HOURS)
+    with tempfile.TemporaryDirectory(prefix="uecflow-report-") as scratch:
+        work = Path(scratch)
+        events = work / "day.jsonl"
+        simulate(start, events)
+        try:
+            backfill(events.read_bytes().splitlines(), load_registry(None),
+                     Period(start, end, STEP), work / "blocks")  # fmt: skip
+            with prometheus_on(work / "blocks", work) as url:
+                return cli.main(["--prometheus", url, "--at", rfc3339(end), "--out", args.out])
+        except (BackfillError, RuntimeError) as error:
+            print(f"report-example: {error}", file=sys.stderr)
+            return 2
+
+
+def _arguments() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="scripts/report-example", description=__doc__)
+    parser.add_argument("--end", type=instant, help="end of the day (default: this hour)")
+    parser.add_argument("--out", default="docs/report-example", help="writes OUT.png, OUT.pdf")
+    return parser
+
+
+def simulate(start: datetime, out: Path) -> None:
+    """The seeded day, with the A&E feed of one site silent for its last two hours."""
+    options = ["--start", rfc3339(start), "--hours", str(HOURS), "--out", str(out)]
+    silent_at = ["--silent-at", f"+{HOURS - 2}h"]
+    if simulator.main([*options, *SIMULATION, *SILENT, *silent_at]) != 0:
+        raise SystemExit("report-example: the simulator failed")
+
+
+@contextmanager
+def prometheus_on(storage: Path, work: Path) -> Iterator[str]:
+    """Debian's Prometheus serving `storage` (no scrapes), on a free port of the loopback."""
+    binary = shutil.which("prometheus")
+    if binary is None:
+        raise RuntimeError("prometheus not found (Debian: apt-get install prometheus)")
+    config = work / "prometheus.yml"
+    config.write_text("global: {}\n")
+    port = _free_port()
+    with (work / "prometheus.log").open("wb") as log:
+        process = subprocess.Popen(
+            [binary, f"--config.file={config}", f"--storage.tsdb.path={storage}",
+             f"--web.listen-address=127.0.0.1:{port}"],
+            stdout=log, stderr=log,
+        )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(url, process)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(30)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError("prometheus exited at start (see its log)")
+        try:
+            if httpx.get(f"{url}/-/ready", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"prometheus not ready on {url} after {timeout:g} s")
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

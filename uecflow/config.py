@@ -1,0 +1,203 @@
+"""NEL reference data: sites, trusts, places and targets, loaded from one replaceable TOML file."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from datetime import date, timedelta
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+CONFIG_ENV = "UECFLOW_CONFIG"
+
+
+class ConfigError(ValueError):
+    """The reference data file is missing something or contradicts itself."""
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    code: str
+    name: str
+    short_name: str
+    trust: str
+    place: str
+
+
+@dataclass(frozen=True, slots=True)
+class Trust:
+    code: str
+    name: str
+    short_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Targets:
+    ga_occupancy_max: float
+    handover_max_minutes: float
+    over_12h_max: int
+    mffd_rate_max: float
+    # (first London day in force, minimum share), oldest first.
+    ae_4h_performance_min: tuple[tuple[date, float], ...]
+    stale_after_minutes: dict[str, float]
+
+    def four_hour_min(self, day: date) -> float | None:
+        """The four-hour standard in force on a London calendar day (None before the first)."""
+        current = None
+        for start, value in self.ae_4h_performance_min:
+            if start <= day:
+                current = value
+        return current
+
+    @property
+    def four_hour_latest(self) -> float:
+        """The newest four-hour standard in the schedule: what a static threshold shows."""
+        return self.ae_4h_performance_min[-1][1]
+
+
+@dataclass(frozen=True, slots=True)
+class Alerting:
+    """How breaches become pages: hold times, the four-hour floor, and who is told."""
+
+    four_hour_min_departures: int
+    for_minutes: dict[str, float]
+    # "scc" and one per trust code: webhook URLs.
+    receivers: dict[str, str]
+    runbook_base_url: str
+    keep_firing_minutes: float
+    group_wait_seconds: float
+    group_interval_seconds: float
+    repeat_interval_hours: float
+
+
+@dataclass(frozen=True, slots=True)
+class Registry:
+    sites: dict[str, Site]
+    trusts: dict[str, Trust]
+    targets: Targets
+    lateness_horizon: timedelta
+    future_tolerance: timedelta
+    alerting: Alerting
+
+    @property
+    def places(self) -> tuple[str, ...]:
+        return tuple(sorted({site.place for site in self.sites.values()}))
+
+    def sites_of_trust(self, trust: str) -> tuple[str, ...]:
+        return tuple(code for code, site in self.sites.items() if site.trust == trust)
+
+    def sites_of_place(self, place: str) -> tuple[str, ...]:
+        return tuple(code for code, site in self.sites.items() if site.place == place)
+
+
+def load_registry(path: str | Path | None = None) -> Registry:
+    """Load the reference data: `path`, else $UECFLOW_CONFIG, else the NEL default shipped here."""
+    chosen = path or os.environ.get(CONFIG_ENV)
+    name = str(chosen or "the default nel.toml")
+    try:
+        if chosen:
+            text = Path(chosen).read_text(encoding="utf-8")
+        else:
+            text = resources.files("uecflow").joinpath("nel.toml").read_text(encoding="utf-8")
+        return _registry_from(tomllib.loads(text))
+    except ConfigError as error:
+        raise ConfigError(f"{name}: {error}") from error
+    except OSError as error:
+        raise ConfigError(f"cannot read {name}: {error.strerror}") from error
+    except KeyError as error:
+        raise ConfigError(f"{name}: missing {error}") from error
+    except (TypeError, ValueError) as error:  # includes TOML syntax and UTF-8 errors
+        raise ConfigError(f"{name}: {error}") from error
+
+
+def _registry_from(raw: dict[str, Any]) -> Registry:
+    _unique("trust", [t["code"] for t in raw["trusts"]])
+    _unique("site", [s["code"] for s in raw["sites"]])
+    trusts = {
+        t["code"]: Trust(code=t["code"], name=t["name"], short_name=t.get("short_name", t["name"]))
+        for t in raw["trusts"]
+    }
+    sites = {
+        s["code"]: Site(
+            code=s["code"],
+            name=s["name"],
+            short_name=s.get("short_name", s["name"]),
+            trust=s["trust"],
+            place=s["place"],
+        )
+        for s in raw["sites"]
+    }
+    for site in sites.values():
+        if site.trust not in trusts:
+            raise ConfigError(f"site {site.code} names unknown trust {site.trust}")
+    if not sites:
+        raise ConfigError("the site registry is empty")
+    return Registry(
+        sites=sites,
+        trusts=trusts,
+        targets=_targets_from(raw["targets"]),
+        lateness_horizon=timedelta(hours=float(raw["flow"]["lateness_horizon_hours"])),
+        future_tolerance=timedelta(hours=float(raw["flow"].get("future_tolerance_hours", 24))),
+        alerting=_alerting_from(raw.get("alerting", {}), trusts),
+    )
+
+
+def _unique(kind: str, codes: list[str]) -> None:
+    repeated = sorted({code for code in codes if codes.count(code) > 1})
+    if repeated:
+        raise ConfigError(f"{kind} code listed twice: {', '.join(repeated)}")
+
+
+def _targets_from(raw: dict[str, Any]) -> Targets:
+    entries = raw["ae_4h_performance_min"]
+    if not all(type(entry["from"]) is date for entry in entries):
+        raise ConfigError("ae_4h_performance_min: each 'from' must be a TOML date, e.g. 2025-04-01")
+    schedule = sorted((entry["from"], float(entry["value"])) for entry in entries)
+    return Targets(
+        ga_occupancy_max=float(raw["ga_occupancy_max"]),
+        handover_max_minutes=float(raw["handover_max_minutes"]),
+        over_12h_max=int(raw.get("over_12h_max", 0)),
+        mffd_rate_max=float(raw.get("mffd_rate_max", 0.15)),
+        ae_4h_performance_min=tuple(schedule),
+        stale_after_minutes={k: float(v) for k, v in raw["stale_after_minutes"].items()},
+    )
+
+
+ALERT_HOLDS = (
+    "occupancy",
+    "four_hour",
+    "over_12h",
+    "handover",
+    "mffd",
+    "stale",
+    "never_reported",
+    "worker_down",
+    "rejected",
+)
+
+
+def _alerting_from(raw: dict[str, Any], trusts: dict[str, Trust]) -> Alerting:
+    holds = dict.fromkeys(ALERT_HOLDS, 0.0) | {
+        name: float(minutes) for name, minutes in raw.get("for_minutes", {}).items()
+    }
+    unknown = sorted(set(holds) - set(ALERT_HOLDS))
+    if unknown:
+        raise ConfigError(f"alerting.for_minutes: unknown alert {', '.join(unknown)}")
+    receivers = {str(k): str(v) for k, v in raw.get("receivers", {}).items()}
+    strangers = sorted(set(receivers) - {"scc", *trusts})
+    if strangers:
+        raise ConfigError(f"alerting.receivers: not a trust: {', '.join(strangers)}")
+    default = receivers.get("scc", "http://127.0.0.1:9099/scc")
+    receivers = {"scc": default} | {code: receivers.get(code, default) for code in trusts}
+    return Alerting(
+        four_hour_min_departures=int(raw.get("four_hour_min_departures", 20)),
+        for_minutes=holds,
+        receivers=receivers,
+        runbook_base_url=str(raw.get("runbook_base_url", "alerts/runbooks/")),
+        keep_firing_minutes=float(raw.get("keep_firing_minutes", 0)),
+        group_wait_seconds=float(raw.get("group_wait_seconds", 30)),
+        group_interval_seconds=float(raw.get("group_interval_seconds", 300)),
+        repeat_interval_hours=float(raw.get("repeat_interval_hours", 4)),
+    )
