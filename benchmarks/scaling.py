@@ -1,0 +1,173 @@
+"""The worker against Faust's own floor, and the pipeline with one and two worker processes.
+
+Run: .venv/bin/python -m benchmarks.scaling [--events 60000] [--runs 2]
+
+All in one run, on one local broker, on the same generated backlog (several NEL days of clean
+events in 3 topics of 12 partitions keyed by site), each consumed from the start by a fresh
+consumer group:
+
+- floor: Faust agents that only count (`benchmarks.faust_ceiling`, `take_events` as the worker
+  reads): CPU per event of their process;
+- one `uecflow worker`, then two in one consumer group: events/s over all of them from the
+  moment the group has settled until the last event is counted, CPU per event, and the
+  scaling factor of two against one.
+
+The goal is the worker's CPU per event at most 1.5 times the floor's. The estimate for a larger
+machine divides its cores by the CPU one event costs here (worker plus broker), capped by six
+busy workers (the partitions are keyed by site, and NEL has six sites). Figures go to stdout as
+Markdown.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from kafka import KafkaAdminClient
+from kafka.errors import KafkaError
+
+from streams.topics import Topics, ensure_topics
+from tools.harness import Broker, Worker, produce, wait_for
+from uecflow.config import load_registry
+
+from .faust_ceiling import run_once
+from .worker_latency import (
+    MetricsClient,
+    backlog_lines,
+    broker_pid,
+    counted,
+    cpu_seconds,
+    load_average,
+    machine,
+)
+
+BUSY_WORKERS_MAX = 6  # one site's events all go to one partition, so to one worker
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    events: int
+    seconds: float
+    worker_cpu: float  # seconds, over every worker process
+    broker_cpu: float
+    load: float
+
+    @property
+    def rate(self) -> float:
+        return self.events / self.seconds
+
+    def per_event(self, cpu: float) -> float:
+        return cpu / self.events
+
+
+def pipeline(broker: Broker, lines: list[str], workers: int, directory: Path) -> Run:
+    """`workers` processes in one group drain a backlog produced before they start; timed from
+    the moment the group has settled with all of them (the events counted before then, while
+    the first worker had the topics to itself, are left out)."""
+    topics = Topics(prefix=f"scale{workers}x{uuid.uuid4().hex[:8]}", partitions=12)
+    ensure_topics(broker.bootstrap, topics)
+    if produce(broker.bootstrap, topics, lines) != len(lines):
+        raise RuntimeError("Kafka did not acknowledge every event")
+    started = [Worker(broker.bootstrap, topics, directory / f"{topics.prefix}-{n}.log") for n in
+               range(workers)]  # fmt: skip
+    clients: list[MetricsClient] = []
+    try:
+        for worker in started:
+            worker.start()
+        wait_for(
+            lambda: _group_settled(broker.bootstrap, f"{topics.prefix}-worker", workers),
+            f"{workers} workers to settle in one group",
+            120,
+        )
+        clients = [MetricsClient(worker.port) for worker in started]
+        load = load_average()
+        pids = [worker.process.pid for worker in started if worker.process is not None]
+        cpu0, kafka0 = sum(map(cpu_seconds, pids)), cpu_seconds(broker_pid(broker))
+        began, before = time.perf_counter(), _counted(clients)
+        wait_for(lambda: _counted(clients) >= len(lines), "every event to be counted", 600)
+        return Run(
+            events=len(lines) - before,
+            seconds=time.perf_counter() - began,
+            worker_cpu=sum(map(cpu_seconds, pids)) - cpu0,
+            broker_cpu=cpu_seconds(broker_pid(broker)) - kafka0,
+            load=load,
+        )
+    finally:
+        for client in clients:
+            client.close()
+        for worker in started:
+            worker.stop()
+
+
+def _counted(clients: list[MetricsClient]) -> int:
+    return sum(counted(client.get()[0])[0] for client in clients)
+
+
+def _group_settled(bootstrap: str, group: str, members: int) -> bool:
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    try:
+        described = admin.describe_groups([group])
+    except KafkaError:
+        return False
+    finally:
+        admin.close()
+    state = described.get(group, {})
+    return bool(state.get("group_state") == "Stable" and len(state.get("members", ())) == members)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", type=int, default=60_000)
+    parser.add_argument("--runs", type=int, default=2, help="of each configuration")
+    args = parser.parse_args()
+    lines = backlog_lines(args.events, load_registry(None))
+    floors: list[float] = []
+    runs: dict[int, list[Run]] = {1: [], 2: []}
+    with tempfile.TemporaryDirectory(prefix="uecflow-scaling-") as folder:
+        directory = Path(folder)
+        broker = Broker(directory / "kafka")
+        broker.start()
+        try:
+            for _ in range(args.runs):
+                floor = run_once(broker, lines, "take_events", directory)
+                floors.append(floor["cpu"] / floor["events"])
+                for workers in runs:
+                    runs[workers].append(pipeline(broker, lines, workers, directory))
+        finally:
+            broker.stop()
+    _report(args, floors, runs)
+
+
+def _report(args: argparse.Namespace, floors: list[float], runs: dict[int, list[Run]]) -> None:
+    floor = statistics.median(floors)
+    one, two = (statistics.median(run.rate for run in runs[n]) for n in (1, 2))
+    worker_cpu = statistics.median(run.per_event(run.worker_cpu) for run in runs[1])
+    broker_cpu = statistics.median(run.per_event(run.broker_cpu) for run in runs[1])
+    print(f"machine: {machine()}")
+    print(f"{args.events:,} events a run, {args.runs} runs of each, medians\n")
+    print("| | events timed | events/s | worker CPU per event | broker CPU per event | load |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for workers, measured in runs.items():
+        for run in measured:
+            print(
+                f"| {workers} worker{'s' if workers > 1 else ''} | {run.events:,} "
+                f"| {run.rate:,.0f} "
+                f"| {run.per_event(run.worker_cpu) * 1e6:.0f} µs "
+                f"| {run.per_event(run.broker_cpu) * 1e6:.0f} µs | {run.load:.1f} |"
+            )
+    print()
+    print(f"- floor (Faust agents that only count): {floor * 1e6:.0f} µs CPU per event")
+    print(f"- worker / floor: {worker_cpu / floor:.2f} (goal: at most 1.50)")
+    print(f"- scaling, two workers against one: {two / one:.2f}x")
+    for cores in (2, 4, 8, 16):
+        estimate = min(cores / (worker_cpu + broker_cpu), BUSY_WORKERS_MAX * one)
+        print(f"- estimate on {cores} cores: {estimate:,.0f} events/s")
+
+
+if __name__ == "__main__":
+    main()
