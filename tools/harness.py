@@ -24,6 +24,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from streams.core.intake import Stream
 from streams.topics import Topics
+from tools.processes import spawn
 
 ROOT = Path(__file__).resolve().parents[1]
 KAFKA_LOCAL = ROOT / "scripts" / "kafka-local"
@@ -86,7 +87,6 @@ class Worker:
     process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        log = self.log_path.open("ab")
         command = [
             str(UECFLOW), "worker",
             "--bootstrap", self.bootstrap,
@@ -96,8 +96,7 @@ class Worker:
             "--data-dir", str(self.log_path.parent / f"{self.topics.prefix}-data"),
             "--log-level", "warning",
         ]  # fmt: skip
-        self.process = subprocess.Popen(command, stdout=log, stderr=log, cwd=ROOT)
-        log.close()
+        self.process = spawn(command, self.log_path, cwd=ROOT)
         wait_for(self.healthy, f"worker {self.topics.prefix} to recover its state", 90)
 
     def healthy(self) -> bool:

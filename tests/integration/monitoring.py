@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from tools.harness import free_port, wait_for
+from tools.processes import spawn
 
 # Debian names the Alertmanager binary after its package; upstream calls it `alertmanager`.
 ALERTMANAGER = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
@@ -60,8 +61,7 @@ class Server:
 
     def _launch(self, command: Sequence[str], name: str) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
-        with (self.directory / f"{name}.log").open("ab") as log:
-            self.process = subprocess.Popen(command, stdout=log, stderr=log)
+        self.process = spawn(command, self.directory / f"{name}.log")
         wait_for(self._up, f"{name} on {self.url}", 60)
 
     def _up(self) -> bool:

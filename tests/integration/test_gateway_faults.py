@@ -24,6 +24,7 @@ from producers.gateway.credentials import hash_token, new_token
 from streams.core.intake import Stream
 from streams.topics import Topics
 from tools.harness import ROOT, UECFLOW, Broker, free_port, wait_for
+from tools.processes import spawn
 from uecflow.config import load_registry
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
@@ -74,8 +75,7 @@ class Gateway:
             command += ["--tls-cert", str(self.tls[0]), "--tls-key", str(self.tls[1])]
         if self.client_tls:
             command += ["--tls-client-ca", str(self.client_tls[0])]
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(command, stdout=log, stderr=log, cwd=ROOT)
+        self.process = spawn(command, self.log_path, cwd=ROOT)
         wait_for(self.healthy, "the gateway to answer /health", 60)
 
     def client(self, timeout: float = 30, with_certificate: bool = True) -> httpx.Client:

@@ -15,6 +15,7 @@ import pytest
 from streams.topics import Topics
 from tests.integration.live_metrics import as_of, assert_same_metrics, scrape_when_lag_is_zero
 from tools.harness import UECFLOW, Broker, Worker, free_port, replay_document, wait_for
+from tools.processes import spawn
 from uecflow.config import load_registry
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
@@ -39,14 +40,13 @@ def gateway(
     broker: Broker, topics: Topics, tokens: tuple[Path, dict[str, str]], run_dir: Path
 ) -> Iterator[str]:
     port = free_port()
-    log = (run_dir / f"{topics.prefix}-gateway.log").open("ab")
     command = [
         str(UECFLOW), "gateway", "--credentials", str(tokens[0]),
         "--bootstrap", broker.bootstrap, "--topic-prefix", topics.prefix,
         "--partitions", str(topics.partitions), "--port", str(port),
         "--rate-limit", "1000", "--rate-burst", "1000",
     ]  # fmt: skip
-    process = subprocess.Popen(command, stdout=log, stderr=log)
+    process = spawn(command, run_dir / f"{topics.prefix}-gateway.log")
     url = f"http://127.0.0.1:{port}"
     try:
         wait_for(lambda: _answers(url, process), "the gateway to answer", 60)
@@ -54,7 +54,6 @@ def gateway(
     finally:
         process.terminate()
         process.wait(30)
-        log.close()
 
 
 def _answers(url: str, process: subprocess.Popen[bytes]) -> bool:
