@@ -100,11 +100,11 @@ def _soak(args: argparse.Namespace, rng: random.Random, broker: Broker, folder: 
     topics = Topics(prefix=f"soak{args.seed}", partitions=args.partitions)
     lines = _events(args.days, args.seed)
     worker = Worker(broker.bootstrap, topics, folder / "worker.log")
-    worker.start()
     producer = Producer(broker.bootstrap, topics, lines, args.rate)
-    producer.start()
     figures = Figures()
     try:
+        worker.start()
+        producer.start()
         for round_number in range(1, args.restarts + 1):
             producer.resume()
             time.sleep(rng.uniform(0.2, args.max_gap))
@@ -130,7 +130,8 @@ def _soak(args: argparse.Namespace, rng: random.Random, broker: Broker, folder: 
             )
     finally:
         producer.stop()
-        worker.stop(signal.SIGTERM)
+        if worker.process is not None:
+            worker.stop(signal.SIGKILL)
     return figures
 
 
