@@ -24,6 +24,11 @@ NOT_RUN = {
 PRODUCT_PACKAGES = ["events", "uecflow", "streams", "producers"]
 NOT_MAPPED_FOLDERS = {"tests"}  # mirrors the tree; the map says so in one line
 UNMAPPED_MADE_BY_TOOLS = {"build", "var", "__pycache__"}
+# Names the pages give that look like paths or modules but are not: data a benchmark makes, topics.
+NOT_FILES = {
+    "benchmarks/data/",
+    *(f"uecflow.{s}" for s in ("ae", "beds", "ambulance", "dead-letter")),
+}
 STALE_OR_PLACEHOLDER = [
     *("come next", "comes next", "of a later issue"),
     *("METRICS_TABLE", "BENCHMARKS", "DECISIONS", "SAMPLE_TABLE", "SIMULATOR_SECTION"),
@@ -120,3 +125,25 @@ def test_no_page_says_something_comes_later_or_leaves_a_placeholder() -> None:
     for page in PAGES:
         text = page.read_text(encoding="utf-8")
         assert not [s for s in STALE_OR_PLACEHOLDER if s in text], page.relative_to(ROOT)
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_path_or_module_a_page_names_exists(page: Path) -> None:
+    tops = "|".join(p.name for p in ROOT.iterdir() if p.is_dir() and _is_source(p))
+    named = re.findall(rf"`((?:{tops})[/.][\w./-]*)`", page.read_text(encoding="utf-8"))
+    missing = [name for name in named if name not in NOT_FILES and not _exists(name)]
+    assert not missing, f"{page.relative_to(ROOT)} names {missing}"
+
+
+def _exists(name: str) -> bool:
+    """A path, or a dotted module path with perhaps a class and attribute after its module."""
+    if "/" in name:
+        return (ROOT / name).exists()
+    package = ROOT
+    for part in name.split("."):
+        if (package / part).with_suffix(".py").exists():
+            return True
+        if not (package / part / "__init__.py").exists():
+            return False
+        package = package / part
+    return True
