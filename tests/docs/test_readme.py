@@ -101,6 +101,10 @@ def test_the_tree_map_names_every_module_of_the_product_and_no_other() -> None:
     assert mapped == modules
 
 
+def test_everything_the_tree_map_names_exists() -> None:
+    assert not [path for path in _map_paths(README) if not (ROOT / path).exists()]
+
+
 def test_the_tree_map_names_every_package_and_top_level_folder() -> None:
     folders = {path for path in ROOT.iterdir() if path.is_dir() and _is_source(path)}
     packages = {
