@@ -6,7 +6,7 @@ It starts a throwaway broker and `uecflow gateway` (HTTP, rate limit raised out 
 then, for each connection count, wrk posts JSON arrays of --batch events (A&E arrivals,
 ambulance arrivals and ward states, unique ids) with three trusts' tokens for --duration
 seconds. Every answer is counted by status; afterwards the topics' end offsets must hold at least
-every event answered 202. Figures go to stdout as a Markdown table for the README.
+every event answered 202. Figures go to stdout as a Markdown table for docs/benchmarks.md.
 """
 
 from __future__ import annotations

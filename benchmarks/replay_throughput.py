@@ -2,7 +2,7 @@
 
 Run: .venv/bin/python -m benchmarks.replay_throughput [--events 1000000]
 The event file (realistic NEL days from the seeded sample generator) is made once and cached
-under benchmarks/data/. Figures go to stdout as a Markdown table for the README.
+under benchmarks/data/. Figures go to stdout as a Markdown table for docs/benchmarks.md.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
-"""The README's example report, end to end on real parts: a seeded simulated day (winter surge,
-and Homerton's A&E feed silent for its last two hours), its metrics history scraped through the
-worker's own exporter every 5 minutes and backfilled with promtool into a real Prometheus, and
-`uecflow report` against that Prometheus.
+"""The example report (README, docs/report.md), end to end on real parts: a seeded simulated
+day (winter surge, and Homerton's A&E feed silent for its last two hours), its metrics history
+scraped through the worker's own exporter every 5 minutes and backfilled with promtool into a
+real Prometheus, and `uecflow report` against that Prometheus.
 
     scripts/report-example [--end 2026-01-15T23:00:00Z] [--out docs/report-example]
 

@@ -511,7 +511,7 @@ def test_reason_is_one_line_for_multi_line_invalid_json(parser: EventParser) -> 
     assert error.field is None
 
 
-# --- the reason names the field (README examples) -------------------------------------------
+# --- the reason names the field (docs/contract.md examples) --------------------------------------
 
 
 def test_reason_for_timestamp_without_offset(parser: EventParser) -> None:
