@@ -108,10 +108,13 @@ def create_app(settings: GatewaySettings, registry: Registry, sender: Sender) ->
     return app
 
 
-def openapi_document(settings: GatewaySettings | None = None) -> dict[str, Any]:
-    """The OpenAPI document of a gateway with these settings (default: the published one)."""
+def openapi_document(
+    settings: GatewaySettings | None = None, registry: Registry | None = None
+) -> dict[str, Any]:
+    """The OpenAPI document of a gateway with these settings and this configuration (default:
+    the published one)."""
     chosen = settings or GatewaySettings(credentials=Credentials(()))
-    return create_app(chosen, load_registry(None), KafkaSender("unused")).openapi()
+    return create_app(chosen, registry or load_registry(), KafkaSender("unused")).openapi()
 
 
 class _PostEvents:
