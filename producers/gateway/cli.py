@@ -117,10 +117,7 @@ class QuietRepeats(logging.Filter):
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of `uecflow gateway`, and its token commands."""
-    parser.description = (
-        "Run the HTTP(S) ingestion gateway: trusts POST events, Kafka gets them. "
-        "Also: `uecflow gateway new-token --trust CODE --id NAME`, `uecflow gateway hash-token`."
-    )
+    parser.description = "Run the HTTP(S) ingestion gateway: trusts POST events, Kafka gets them."
     parser.add_argument("--credentials", type=Path, help="TOML file of token hashes")
     add_kafka_options(parser)
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
@@ -143,7 +140,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning"])
     parser.add_argument("--openapi", action="store_true", help="print the OpenAPI document")
     runs(parser, _serve)
-    add_token_commands(parser.add_subparsers(dest="action", metavar="ACTION"))
+    add_token_commands(
+        parser.add_subparsers(dest="action", metavar="ACTION", title="instead of serving")
+    )
 
 
 def _positive(text: str) -> int:
