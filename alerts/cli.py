@@ -11,7 +11,8 @@ import yaml
 
 from alerts.routing import alertmanager_config
 from alerts.rules import rule_file
-from uecflow.config import ConfigError, Registry, load_registry
+from uecflow.command import runs
+from uecflow.config import Registry
 
 GENERATED = Path(__file__).resolve().parent / "generated"
 RULES, ROUTING = "uecflow.rules.yml", "alertmanager.yml"
@@ -27,18 +28,25 @@ def files(registry: Registry) -> dict[str, str]:
     return {RULES: render(rule_file(registry)), ROUTING: render(alertmanager_config(registry))}
 
 
-def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="uecflow alerts", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-    generate = commands.add_parser("generate", help="write the rules and Alertmanager config")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of `uecflow alerts`."""
+    parser.description = __doc__
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    generate = actions.add_parser(
+        "generate",
+        help="write the rules and Alertmanager config",
+        description="Write the rules and the Alertmanager configuration from the config.",
+    )
     generate.add_argument("--out", type=Path, default=GENERATED, help=f"default {GENERATED}")
-    args = parser.parse_args(argv)
+    runs(generate, _generate)
+
+
+def _generate(args: argparse.Namespace, registry: Registry) -> int:
     try:
-        registry = load_registry(None)
         args.out.mkdir(parents=True, exist_ok=True)
         for name, text in files(registry).items():
             (args.out / name).write_text(text, encoding="utf-8")
-    except (ConfigError, OSError) as error:
+    except OSError as error:
         print(f"uecflow alerts: {error}", file=sys.stderr)
         return 2
     print(f"wrote {RULES} and {ROUTING} to {args.out}")

@@ -9,31 +9,31 @@ from pathlib import Path
 
 from dashboards.build import all_dashboards, render
 from dashboards.push import DEFAULT_FOLDER, Credential, PushError, push
-from uecflow.config import ConfigError, load_registry
+from uecflow.command import runs
+from uecflow.config import Registry
 
 GENERATED = Path(__file__).parent / "generated"
 PROG = "uecflow dashboards"
 
 
-def main(argv: list[str]) -> int:
-    args = _parser().parse_args(argv)
+def _run(args: argparse.Namespace, registry: Registry) -> int:
     try:
-        registry = load_registry(None)  # $UECFLOW_CONFIG, set by `uecflow --config`
         boards = all_dashboards(registry)
         if args.action == "generate":
             return _generate(boards, args.out)
         return _push(boards, args)
-    except (ConfigError, PushError, OSError) as error:
+    except (PushError, OSError) as error:
         print(f"{PROG} {args.action}: {_one_line(error)}", file=sys.stderr)
         return 2
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=PROG,
-        description="Generate the Grafana dashboards from the registry, or push them to a Grafana.",
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of `uecflow dashboards`."""
+    parser.description = (
+        "Generate the Grafana dashboards from the registry, or push them to a Grafana."
     )
-    actions = parser.add_subparsers(dest="action", required=True)
+    runs(parser, _run)
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     generate = actions.add_parser("generate", help="write each dashboard's JSON model")
     generate.add_argument(
         "--out", type=Path, default=GENERATED, help=f"directory (default: {GENERATED})"
@@ -53,7 +53,6 @@ def _parser() -> argparse.ArgumentParser:
         help="basic auth password (default: $GRAFANA_PASSWORD)",
     )
     push_.add_argument("--folder", default=DEFAULT_FOLDER, help=f"(default: {DEFAULT_FOLDER})")
-    return parser
 
 
 def _generate(boards: dict[str, dict[str, object]], out: Path) -> int:

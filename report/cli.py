@@ -17,22 +17,18 @@ from report import render, situation
 from report.prometheus import PrometheusClient, PrometheusError
 from report.situation import NoData, Situation
 from uecflow.cli import instant_option as replay_instant
-from uecflow.config import ConfigError, load_registry
+from uecflow.command import UsageError, runs
+from uecflow.config import Registry
 
 
-class UsageError(Exception):
-    """Options that cannot work: the message says why."""
-
-
-def main(argv: list[str]) -> int:
-    args = _arguments().parse_args(argv)
+def _run(args: argparse.Namespace, registry: Registry) -> int:
     try:
         png, pdf = _outputs(args)
-        result = _situation(args)
+        result = _situation(args, registry)
         render.save(result, png, pdf)
         if args.json is not None:
             args.json.write_text(json.dumps(as_json(result), indent=2) + "\n", encoding="utf-8")
-    except (UsageError, ConfigError, PrometheusError, NoData) as error:
+    except (UsageError, PrometheusError, NoData) as error:
         print(f"uecflow report: {error}", file=sys.stderr)
         return 2
     except OSError as error:
@@ -44,11 +40,9 @@ def main(argv: list[str]) -> int:
     return 0
 
 
-def _arguments() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="uecflow report",
-        description="Render the SCC situation report (one A4-landscape page) from Prometheus.",
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of `uecflow report`."""
+    parser.description = "Render the SCC situation report (one A4-landscape page) from Prometheus."
     parser.add_argument("--prometheus", required=True, help="Prometheus URL, e.g. http://h:9090")
     # The same rule as `uecflow replay --as-of`, so that T means the same to both.
     parser.add_argument(
@@ -59,7 +53,7 @@ def _arguments() -> argparse.ArgumentParser:
     parser.add_argument("--pdf", type=Path, help="write the PDF here (instead of OUT.pdf)")
     parser.add_argument("--json", type=Path, help="also write the report's figures as JSON")
     parser.add_argument("--timeout", type=_seconds, default=10.0, help="seconds per query")
-    return parser
+    runs(parser, _run)
 
 
 def _outputs(args: argparse.Namespace) -> tuple[Path | None, Path | None]:
@@ -70,8 +64,7 @@ def _outputs(args: argparse.Namespace) -> tuple[Path | None, Path | None]:
     return png, pdf
 
 
-def _situation(args: argparse.Namespace) -> Situation:
-    registry = load_registry(None)
+def _situation(args: argparse.Namespace, registry: Registry) -> Situation:
     # Whole seconds: the trend's steps are then the same instants in Prometheus and here.
     at: datetime = (args.at or datetime.now(UTC)).replace(microsecond=0)
     columns = situation.measures(registry, at)

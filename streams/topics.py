@@ -100,6 +100,6 @@ def ensure_topics(bootstrap: str, topics: Topics, timeout: float = 30.0) -> None
         if missing:
             with suppress(TopicAlreadyExistsError):  # another worker created them first
                 admin.create_topics(missing)
-            log.info("created topics %s", ", ".join(topic.name for topic in missing))
+            log.info("created topics", extra={"topics": [topic.name for topic in missing]})
     finally:
         admin.close()

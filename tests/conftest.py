@@ -17,14 +17,6 @@ settings.register_profile("dev", print_blob=True)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 
-@pytest.fixture(autouse=True)
-def _default_config(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every test starts on the shipped nel.toml: `uecflow --config F <command>` exports
-    UECFLOW_CONFIG for the command's own parser, and that must not leak into the next test."""
-    monkeypatch.setenv("UECFLOW_CONFIG", "")  # recorded, so the teardown removes what a test set
-    monkeypatch.delenv("UECFLOW_CONFIG")
-
-
 @pytest.fixture
 def registry() -> Registry:
     return REGISTRY

@@ -25,10 +25,9 @@ from pathlib import Path
 import httpx
 
 from events.contract import rfc3339
-from producers.simulator import cli as simulator
-from report import cli
 from tools.report_backfill import BackfillError, Period, backfill
 from uecflow.cli import instant_option as instant
+from uecflow.cli import main as uecflow
 from uecflow.config import load_registry
 
 HOURS = 24
@@ -49,7 +48,8 @@ def main(argv: list[str]) -> int:
             backfill(events.read_bytes().splitlines(), load_registry(None),
                      Period(start, end, STEP), work / "blocks")  # fmt: skip
             with prometheus_on(work / "blocks", work) as url:
-                return cli.main(["--prometheus", url, "--at", rfc3339(end), "--out", args.out])
+                report = ["report", "--prometheus", url, "--at", rfc3339(end), "--out", args.out]
+                return uecflow(report)
         except (BackfillError, RuntimeError) as error:
             print(f"report-example: {error}", file=sys.stderr)
             return 2
@@ -66,7 +66,7 @@ def simulate(start: datetime, out: Path) -> None:
     """The seeded day, with the A&E feed of one site silent for its last two hours."""
     options = ["--start", rfc3339(start), "--hours", str(HOURS), "--out", str(out)]
     silent_at = ["--silent-at", f"+{HOURS - 2}h"]
-    if simulator.main([*options, *SIMULATION, *SILENT, *silent_at]) != 0:
+    if uecflow(["simulate", *options, *SIMULATION, *SILENT, *silent_at]) != 0:
         raise SystemExit("report-example: the simulator failed")
 
 

@@ -12,8 +12,9 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
 from datetime import UTC, datetime
+from importlib.metadata import version
 from pathlib import Path
-from typing import BinaryIO, TextIO
+from typing import BinaryIO, NamedTuple, TextIO
 
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
@@ -22,86 +23,131 @@ from events.contract import RFC3339_PATTERN, on_the_calendar
 from events.schema import json_schema
 from streams.core.replay import document, replay
 from streams.table import render
-from uecflow.config import ConfigError, Registry, load_registry
+from uecflow.command import EXIT_OK, EXIT_USAGE, Run, UsageError, runs
+from uecflow.config import CONFIG_ENV, ConfigError, Registry, load_registry
 
 PROGRESS_FROM_BYTES = 20 * 1024 * 1024
-# Commands that live with their code and parse their own options: module, one-line summary.
-PASSTHROUGH = {
-    "sample": ("producers.simulator.sample", "generate a seeded sample of events"),
-    "produce": (
-        "producers.kafka.produce",
+CONFIG_HELP = "sites, trusts, targets (default: $UECFLOW_CONFIG, else the shipped nel.toml)"
+
+
+class Command(NamedTuple):
+    arguments: str  # "module:function" that adds the options, imported only when chosen
+    summary: str
+
+
+COMMANDS = {
+    "replay": Command(
+        "uecflow.cli:replay_arguments", "compute the flow metrics from a file of events"
+    ),
+    "schema": Command("uecflow.cli:schema_arguments", "print the event contract as JSON Schema"),
+    "worker": Command(
+        "uecflow.cli:worker_arguments", "run the live pipeline: Kafka in, /metrics out"
+    ),
+    "sample": Command(
+        "producers.simulator.sample:add_arguments", "generate a seeded sample of events"
+    ),
+    "produce": Command(
+        "producers.kafka.produce:add_arguments",
         "send a file of events to Kafka, validated, keyed by site",
     ),
-    "gateway": ("producers.gateway", "run the HTTPS ingestion gateway for trusts"),
-    "simulate": ("producers.simulator.cli", "simulate the NEL emergency departments"),
-    "alerts": ("alerts.cli", "generate the alert rules and Alertmanager routing from the config"),
-    "report": ("report.cli", "render the SCC situation report (PNG and PDF) from Prometheus"),
-    "dashboards": ("dashboards.cli", "generate the Grafana dashboards or push them to a Grafana"),
+    "gateway": Command(
+        "producers.gateway.cli:add_arguments", "run the HTTPS ingestion gateway for trusts"
+    ),
+    "simulate": Command(
+        "producers.simulator.cli:add_arguments", "simulate the NEL emergency departments"
+    ),
+    "alerts": Command(
+        "alerts.cli:add_arguments",
+        "generate the alert rules and Alertmanager routing from the config",
+    ),
+    "report": Command(
+        "report.cli:add_arguments",
+        "render the SCC situation report (PNG and PDF) from Prometheus",
+    ),
+    "dashboards": Command(
+        "dashboards.cli:add_arguments",
+        "generate the Grafana dashboards or push them to a Grafana",
+    ),
 }
-Handler = Callable[[argparse.Namespace, Registry], int]
-
-
-class UsageError(Exception):
-    """A problem the user can fix from the message alone: no traceback."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
-    args, rest = parser.parse_known_args(argv)
-    if args.command in PASSTHROUGH:
-        if args.config:
-            os.environ["UECFLOW_CONFIG"] = args.config  # load_registry(None) reads it
-        module = importlib.import_module(PASSTHROUGH[args.command][0])
-        command_main: Callable[[list[str]], int] = module.main
-        return command_main(rest)  # it parses its own options
-    if rest:
-        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    """`uecflow [--config FILE] COMMAND [options]`: the exit status (0 ok, 1 refused, 2 usage)."""
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    args = parser(_chosen(arguments)).parse_args(arguments)
     try:
-        registry = load_registry(args.config)
-        handler: Handler = args.handler
-        return handler(args, registry)
+        run: Run = args.run
+        return run(args, load_registry(args.config))
     except (UsageError, ConfigError) as error:
         print(f"uecflow {args.command}: {error}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     except BrokenPipeError:
         # The reader (say `| head`) has all it wanted; Python would complain again at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
+        return EXIT_OK
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+def parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The `uecflow` parser, with the options of `command` only: importing every command's
+    module (Faust, FastAPI, matplotlib) would cost each run about two seconds."""
+    top = argparse.ArgumentParser(
         prog="uecflow",
         description="Urgent and emergency care flow monitor for North East London.",
     )
-    parser.add_argument("--config", help="reference data file (default: $UECFLOW_CONFIG or NEL)")
-    commands = parser.add_subparsers(dest="command", required=True)
+    top.add_argument("--version", action="version", version=f"uecflow {version('uecflow')}")
+    # The one place $UECFLOW_CONFIG is read.
+    top.add_argument(
+        "--config", default=os.environ.get(CONFIG_ENV) or None, metavar="FILE", help=CONFIG_HELP
+    )
+    commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, (arguments, summary) in COMMANDS.items():
+        chosen = name == command
+        sub = commands.add_parser(
+            name, help=summary, description=f"{summary[0].upper()}{summary[1:]}.", add_help=chosen
+        )
+        if chosen:
+            module, function = arguments.split(":")
+            add_arguments: Callable[[argparse.ArgumentParser], None] = getattr(
+                importlib.import_module(module), function
+            )
+            add_arguments(sub)
+            _accept_config(sub)
+    return top
 
-    run = commands.add_parser("replay", help="compute the flow metrics from a file of events")
-    run.add_argument("file", help="JSON Lines file of events, or - for standard input")
-    run.add_argument(
+
+def _chosen(argv: list[str]) -> str:
+    """The command named in `argv`; exits for `--help`, `--version` and a missing command."""
+    args, _ = parser().parse_known_args(argv)
+    command: str = args.command
+    return command
+
+
+def _accept_config(command: argparse.ArgumentParser) -> None:
+    # SUPPRESS: given only before the command name, the top-level value must stay.
+    command.add_argument("--config", default=argparse.SUPPRESS, metavar="FILE", help=CONFIG_HELP)
+    for action in command._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                _accept_config(sub)
+
+
+def replay_arguments(command: argparse.ArgumentParser) -> None:
+    command.add_argument("file", help="JSON Lines file of events, or - for standard input")
+    command.add_argument(
         "--as-of", type=instant_option, help="RFC 3339 instant (default: latest event)"
     )
-    run.add_argument("--json", action="store_true", help="print the JSON document")
-    run.add_argument("--rejects", type=Path, help="write each rejected line here, with why")
-    run.set_defaults(handler=_replay)
-
-    schema = commands.add_parser("schema", help="print the event contract as JSON Schema")
-    schema.set_defaults(handler=_schema)
-
-    _add_worker(commands)
-
-    for command, (_, summary) in PASSTHROUGH.items():
-        commands.add_parser(
-            command, help=f"{summary} (see: uecflow {command} --help)", add_help=False
-        )
-    return parser
+    command.add_argument("--json", action="store_true", help="print the JSON document")
+    command.add_argument("--rejects", type=Path, help="write each rejected line here, with why")
+    runs(command, _replay)
 
 
-def _add_worker(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def schema_arguments(command: argparse.ArgumentParser) -> None:
+    runs(command, _schema)
+
+
+def worker_arguments(worker: argparse.ArgumentParser) -> None:
     from streams.topics import add_kafka_options
 
-    worker = commands.add_parser("worker", help="run the live pipeline: Kafka in, /metrics out")
     add_kafka_options(worker)
     worker.add_argument(
         "--store", choices=["memory", "rocksdb"], default="memory", help="table store"
@@ -110,7 +156,7 @@ def _add_worker(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     worker.add_argument("--host", default="127.0.0.1", help="address of /metrics and /health")
     worker.add_argument("--port", type=int, default=6066, help="port of /metrics and /health")
     worker.add_argument("--log-level", default="info", choices=["debug", "info", "warning"])
-    worker.set_defaults(handler=_worker)
+    runs(worker, _worker)
 
 
 def _worker(args: argparse.Namespace, registry: Registry) -> int:

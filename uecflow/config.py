@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import tomllib
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -93,12 +92,11 @@ class Registry:
 
 
 def load_registry(path: str | Path | None = None) -> Registry:
-    """Load the reference data: `path`, else $UECFLOW_CONFIG, else the NEL default shipped here."""
-    chosen = path or os.environ.get(CONFIG_ENV)
-    name = str(chosen or "the default nel.toml")
+    """Load the reference data: `path`, else the NEL default shipped here."""
+    name = str(path or "the default nel.toml")
     try:
-        if chosen:
-            text = Path(chosen).read_text(encoding="utf-8")
+        if path:
+            text = Path(path).read_text(encoding="utf-8")
         else:
             text = resources.files("uecflow").joinpath("nel.toml").read_text(encoding="utf-8")
         return _registry_from(tomllib.loads(text))

@@ -28,16 +28,12 @@ The parts, in the order a request meets them:
 - producers.gateway.refusal: a request refused whole, and its `{"error"}` answer
 - producers.gateway.app: the FastAPI app and its routes (`create_app`)
 - producers.gateway.openapi: what the OpenAPI document says
-- producers.gateway.cli and producers.gateway.tokens: the commands (`main`)
+- producers.gateway.cli and producers.gateway.tokens: the commands (`add_arguments`)
 """
 
 from __future__ import annotations
 
 from producers.gateway.app import create_app, openapi_document
-from producers.gateway.cli import main
 from producers.gateway.settings import GatewaySettings
 
-__all__ = ["GatewaySettings", "create_app", "main", "openapi_document"]
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+__all__ = ["GatewaySettings", "create_app", "openapi_document"]

@@ -47,7 +47,8 @@ class Access:
             raise Refusal(401, "the token is not valid or has been revoked", _BAD_TOKEN)
         if credential.revoked:
             log.warning(
-                "revoked credential %s (trust %s) was used", credential.id, credential.trust
+                "revoked credential used",
+                extra={"credential": credential.id, "trust": credential.trust},
             )
             raise Refusal(401, "the token is not valid or has been revoked", _BAD_TOKEN)
         return credential

@@ -108,10 +108,13 @@ def create_app(settings: GatewaySettings, registry: Registry, sender: Sender) ->
     return app
 
 
-def openapi_document(settings: GatewaySettings | None = None) -> dict[str, Any]:
-    """The OpenAPI document of a gateway with these settings (default: the published one)."""
+def openapi_document(
+    settings: GatewaySettings | None = None, registry: Registry | None = None
+) -> dict[str, Any]:
+    """The OpenAPI document of a gateway with these settings and this configuration (default:
+    the published one)."""
     chosen = settings or GatewaySettings(credentials=Credentials(()))
-    return create_app(chosen, load_registry(None), KafkaSender("unused")).openapi()
+    return create_app(chosen, registry or load_registry(), KafkaSender("unused")).openapi()
 
 
 class _PostEvents:
@@ -141,19 +144,17 @@ class _PostEvents:
             accepted, rejected = self._judge.judge(events, credential.trust)
         except Refusal as refusal:
             response: Response = error_response(refusal.status, refusal.message, refusal.headers)
-            outcome = f"refused: {refusal.status} {refusal.message}"
+            outcome: dict[str, object] = {"refusal": refusal.message}
         else:
             response = await self._delivery.answer(request_id, accepted, rejected)
             foreign = sum(1 for entry in rejected if entry.status == 403)
-            outcome = (
-                f"{response.status_code}, {len(accepted)} accepted, {len(rejected)} rejected "
-                f"({foreign} for another trust's site)"
-            )
+            outcome = {"accepted": len(accepted), "rejected": len(rejected), "foreign": foreign}
             if foreign:
                 level = logging.WARNING  # a trust posting for another's sites is worth a look
-        who = f"credential {credential.id} (trust {credential.trust})" if credential else "nobody"
-        took = (time.perf_counter() - started) * 1000
-        log.log(level, "request %s from %s: %s in %.0f ms", request_id, who, outcome, took)
+        who = {"credential": credential.id, "trust": credential.trust} if credential else {}
+        took = round((time.perf_counter() - started) * 1000)
+        fields = {"request_id": request_id, **who, "status": response.status_code, **outcome}
+        log.log(level, "request answered", extra={**fields, "duration_ms": took})
         response.headers["X-Request-ID"] = request_id
         return response
 
@@ -181,7 +182,9 @@ class _NothingLeaks:
         except Exception as error:
             frames = traceback.extract_tb(error.__traceback__)
             where = " < ".join(f"{Path(f.filename).name}:{f.lineno}" for f in reversed(frames))
-            log.error("unexpected %s at %s", type(error).__name__, where)
+            log.error(
+                "unexpected error", extra={"error_type": type(error).__name__, "where": where}
+            )
             if not started:
                 response = error_response(
                     503,

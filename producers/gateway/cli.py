@@ -3,7 +3,7 @@
     uecflow gateway --credentials FILE [--bootstrap HOST:PORT] [--tls-cert F --tls-key F]
     uecflow gateway --openapi                            print the OpenAPI document
 
-`new-token` and `hash-token` are passed on to producers.gateway.tokens. Before serving, the
+`new-token` and `hash-token` are in producers.gateway.tokens. Before serving, the
 gateway makes sure its topics exist (exit 1 if Kafka cannot be reached); uvicorn's access log is
 off (the gateway logs each request itself), and aiokafka's repeated messages are thinned out.
 """
@@ -26,41 +26,30 @@ from kafka.errors import KafkaError as AdminError
 from producers.gateway.app import create_app, openapi_document
 from producers.gateway.credentials import Credentials, CredentialsError, CredentialsFile
 from producers.gateway.settings import CredentialSource, GatewaySettings, MiB
-from producers.gateway.tokens import hash_token_command, new_token_command
+from producers.gateway.tokens import add_token_commands
 from producers.kafka.sender import DEFAULT_TIMEOUT, KafkaSender
 from streams.topics import add_kafka_options, ensure_topics, topics_from
-from uecflow.config import ConfigError, Registry, load_registry
+from uecflow.command import EXIT_OK, EXIT_REFUSED, UsageError, runs
+from uecflow.config import Registry
 from uecflow.logs import logging_config
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
-    if args[:1] == ["new-token"]:
-        return new_token_command(args[1:])
-    if args[:1] == ["hash-token"]:
-        return hash_token_command(args[1:])
-    return _serve(args)
-
-
-def _serve(argv: list[str]) -> int:
-    parser = _arguments()
-    args = parser.parse_args(argv)
+def _serve(args: argparse.Namespace, registry: Registry) -> int:
     if args.openapi:
-        json.dump(openapi_document(_settings(args, Credentials(()))), sys.stdout, indent=2)
+        document = openapi_document(_settings(args, Credentials(())), registry)
+        json.dump(document, sys.stdout, indent=2)
         sys.stdout.write("\n")
         return 0
     if args.credentials is None:
-        parser.error("--credentials FILE is required")
+        raise UsageError("--credentials FILE is required")
     if (args.tls_cert is None) != (args.tls_key is None):
-        parser.error("--tls-cert and --tls-key go together")
+        raise UsageError("--tls-cert and --tls-key go together")
     if args.tls_client_ca and args.tls_cert is None:
-        parser.error("--tls-client-ca needs --tls-cert and --tls-key")
+        raise UsageError("--tls-client-ca needs --tls-cert and --tls-key")
     try:
-        registry = load_registry(None)
         credentials = CredentialsFile(args.credentials, registry)
-    except (ConfigError, CredentialsError) as error:
-        print(f"uecflow gateway: {error}", file=sys.stderr)
-        return 2
+    except CredentialsError as error:
+        raise UsageError(str(error)) from None
     settings = _settings(args, credentials)
     return _run(args, settings, registry)
 
@@ -82,7 +71,7 @@ def _run(args: argparse.Namespace, settings: GatewaySettings, registry: Registry
         ensure_topics(args.bootstrap, settings.topics)
     except AdminError as error:
         print(f"uecflow gateway: cannot reach Kafka at {args.bootstrap}: {error}", file=sys.stderr)
-        return 1
+        return EXIT_REFUSED
     sender = KafkaSender(args.bootstrap, timeout=args.kafka_timeout)
     config = uvicorn.Config(
         create_app(settings, registry, sender),
@@ -101,7 +90,7 @@ def _run(args: argparse.Namespace, settings: GatewaySettings, registry: Registry
         handler.addFilter(QuietRepeats())
     server = uvicorn.Server(config)
     server.run()
-    return 0 if server.started else 1
+    return EXIT_OK if server.started else EXIT_REFUSED
 
 
 class QuietRepeats(logging.Filter):
@@ -126,12 +115,9 @@ class QuietRepeats(logging.Filter):
         return True
 
 
-def _arguments() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="uecflow gateway",
-        description="Run the HTTP(S) ingestion gateway: trusts POST events, Kafka gets them. "
-        "Also: `uecflow gateway new-token --trust CODE --id NAME`, `uecflow gateway hash-token`.",
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of `uecflow gateway`, and its token commands."""
+    parser.description = "Run the HTTP(S) ingestion gateway: trusts POST events, Kafka gets them."
     parser.add_argument("--credentials", type=Path, help="TOML file of token hashes")
     add_kafka_options(parser)
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
@@ -153,7 +139,10 @@ def _arguments() -> argparse.ArgumentParser:
     )
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning"])
     parser.add_argument("--openapi", action="store_true", help="print the OpenAPI document")
-    return parser
+    runs(parser, _serve)
+    add_token_commands(
+        parser.add_subparsers(dest="action", metavar="ACTION", title="instead of serving")
+    )
 
 
 def _positive(text: str) -> int:

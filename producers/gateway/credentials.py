@@ -179,9 +179,12 @@ class CredentialsFile:
         try:
             self._credentials = load_credentials(self._path, self._registry)
         except CredentialsError as error:
-            log.error("credentials file not reloaded, the previous one stays in force: %s", error)
+            log.error(
+                "credentials file not reloaded, the previous one stays in force",
+                extra={"reason": str(error)},
+            )
             return
-        log.info("credentials reloaded: %d entries", len(self._credentials.entries))
+        log.info("credentials reloaded", extra={"entries": len(self._credentials.entries)})
 
     def _stamp(self) -> tuple[int, int, int] | None:
         try:

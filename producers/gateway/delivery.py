@@ -42,7 +42,10 @@ class Delivery:
         try:
             await self._sender.send_all([entry.message for entry in accepted])
         except SendFailed as failure:
-            log.warning("request %s: Kafka did not acknowledge (%s)", request_id, failure)
+            log.warning(
+                "Kafka did not acknowledge",
+                extra={"request_id": request_id, "error_type": str(failure)},
+            )
             body = {
                 "error": "Kafka did not acknowledge the events in time: none of this batch is "
                 "accepted; send it again after Retry-After seconds",

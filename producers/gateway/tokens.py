@@ -13,43 +13,41 @@ import json
 import sys
 
 from producers.gateway.credentials import MIN_TOKEN_LENGTH, hash_token, new_token
-from uecflow.config import ConfigError, load_registry
+from uecflow.command import UsageError, runs
+from uecflow.config import Registry
 
 
-def new_token_command(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
-        prog="uecflow gateway new-token",
+def add_token_commands(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """`new-token` and `hash-token`, as actions of `uecflow gateway`."""
+    new = actions.add_parser(
+        "new-token",
+        help="make a token for a trust",
         description="Make a token for a trust; print it once, with its credentials entry.",
     )
-    parser.add_argument("--trust", required=True, help="trust code, e.g. R1H")
-    parser.add_argument("--id", required=True, help="a name for the credential, e.g. barts-ie-1")
-    args = parser.parse_args(argv)
-    try:
-        registry = load_registry(None)
-    except ConfigError as error:
-        print(f"uecflow gateway: {error}", file=sys.stderr)
-        return 2
+    new.add_argument("--trust", required=True, help="trust code, e.g. R1H")
+    new.add_argument("--id", required=True, help="a name for the credential, e.g. barts-ie-1")
+    runs(new, _new_token)
+    hashed = actions.add_parser(
+        "hash-token",
+        help="the token_sha256 of a token",
+        description="Read a token on standard input; print its token_sha256.",
+    )
+    runs(hashed, _hash_token)
+
+
+def _new_token(args: argparse.Namespace, registry: Registry) -> int:
     if args.trust not in registry.trusts:
-        parser.error(f"--trust must be one of {', '.join(registry.trusts)}")
+        raise UsageError(f"--trust must be one of {', '.join(registry.trusts)}")
     token = new_token()
     print(f"# token for {args.trust} (give it to the trust; it is stored nowhere): {token}")
     print(_entry(args.id, args.trust, hash_token(token)))
     return 0
 
 
-def hash_token_command(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
-        prog="uecflow gateway hash-token",
-        description="Read a token on standard input; print its token_sha256.",
-    )
-    parser.parse_args(argv)
+def _hash_token(_args: argparse.Namespace, _registry: Registry) -> int:
     token = sys.stdin.readline().strip()
     if len(token) < MIN_TOKEN_LENGTH:
-        print(
-            f"uecflow gateway hash-token: a token must be at least {MIN_TOKEN_LENGTH} characters",
-            file=sys.stderr,
-        )
-        return 2
+        raise UsageError(f"hash-token: a token must be at least {MIN_TOKEN_LENGTH} characters")
     print(hash_token(token))
     return 0
 

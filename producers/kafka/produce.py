@@ -25,9 +25,9 @@ from rich import progress
 
 from events.parse import EventParser, InvalidEvent
 from streams.topics import Topics, add_kafka_options, ensure_topics, topics_from
-from uecflow.config import ConfigError, load_registry
+from uecflow.command import EXIT_OK, EXIT_REFUSED, UsageError, runs
+from uecflow.config import Registry
 
-EXIT_OK, EXIT_INCOMPLETE, EXIT_USAGE = 0, 1, 2
 SETTLE_EVERY = 10_000
 PROGRESS_FROM_BYTES = 20 * 1024 * 1024
 
@@ -97,13 +97,7 @@ def _settle(
     pending.clear()
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = _arguments().parse_args(argv)
-    try:
-        registry = load_registry(None)
-    except ConfigError as error:
-        print(f"uecflow produce: {error}", file=sys.stderr)
-        return EXIT_USAGE
+def _run(args: argparse.Namespace, registry: Registry) -> int:
     topics = topics_from(args)
     with ExitStack() as stack:
         source = _open(args.file, stack)
@@ -114,11 +108,11 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"uecflow produce: cannot reach Kafka at {args.bootstrap}: {error}", file=sys.stderr
             )
-            return EXIT_INCOMPLETE
+            return EXIT_REFUSED
         stack.callback(producer.close)
         tally = send_all(producer, messages(source, EventParser(registry), topics), args.timeout)
     _report(tally, args.rejects)
-    return EXIT_OK if not (tally.rejected or tally.failed) else EXIT_INCOMPLETE
+    return EXIT_OK if not (tally.rejected or tally.failed) else EXIT_REFUSED
 
 
 def _producer(bootstrap: str, timeout: float) -> KafkaProducer:
@@ -142,7 +136,7 @@ def _open(name: str, stack: ExitStack) -> IO[bytes]:
             return stack.enter_context(progress.open(path, "rb", description="sending"))
         return stack.enter_context(path.open("rb"))
     except OSError as error:
-        raise SystemExit(f"uecflow produce: cannot read {name}: {error.strerror}") from None
+        raise UsageError(f"cannot read {name}: {error.strerror}") from None
 
 
 def _report(tally: Tally, rejects: Path | None) -> None:
@@ -159,12 +153,13 @@ def _report(tally: Tally, rejects: Path | None) -> None:
     )
 
 
-def _arguments() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="uecflow produce", description=__doc__.split("\n")[0])
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of `uecflow produce`."""
+    parser.description = "Send a file of events to Kafka the way a trust's engine should."
     parser.add_argument("file", help="JSON Lines file of events, or - for standard input")
     add_kafka_options(parser)
     parser.add_argument("--rejects", type=Path, help="write each refused line here, with why")
     parser.add_argument(
         "--timeout", type=float, default=60.0, help="seconds to wait for Kafka's acknowledgements"
     )
-    return parser
+    runs(parser, _run)

@@ -134,7 +134,7 @@ class KafkaSender:
         if self._producer is not producer:
             return  # another request has retired it already
         self._producer = None
-        log.warning("Kafka producer replaced after %s", type(error).__name__)
+        log.warning("Kafka producer replaced", extra={"error_type": type(error).__name__})
         task = asyncio.create_task(self._close(producer))
         self._retiring.add(task)
         task.add_done_callback(self._retiring.discard)
@@ -146,7 +146,7 @@ class KafkaSender:
         except TimeoutError:
             log.warning("Kafka did not take the last buffered messages of a stopped producer")
         except (KafkaError, OSError) as error:
-            log.warning("a Kafka producer stopped with %s", type(error).__name__)
+            log.warning("a Kafka producer stopped", extra={"error_type": type(error).__name__})
 
 
 async def _batches(

@@ -30,7 +30,8 @@ from producers.simulator.pacing import Pacer, Sink, deliver
 from producers.simulator.sinks import JsonLinesSink, KafkaSink, SinkError
 from producers.simulator.system_model import simulate
 from streams.topics import DEFAULT_PARTITIONS, Topics
-from uecflow.config import ConfigError, Registry, load_registry
+from uecflow.command import EXIT_REFUSED, UsageError, runs
+from uecflow.config import Registry
 
 TOKEN_ENV = "UECFLOW_GATEWAY_TOKEN"
 DEFAULT_SEED = 7
@@ -39,28 +40,15 @@ DEFAULT_SILENT_SITE = "RQXM1"
 _OFFSET = re.compile(r"^\+(\d+(?:\.\d+)?)([hm])$")
 
 
-class UsageError(Exception):
-    """Options that cannot work together: the message says which and why."""
-
-
-def main(argv: list[str]) -> int:
-    args = _arguments().parse_args(argv)
+def _run(args: argparse.Namespace, registry: Registry) -> int:
     try:
-        registry = load_registry(None)
-        return _run(args, registry)
-    except (UsageError, ConfigError) as error:
-        print(f"uecflow simulate: {error}", file=sys.stderr)
-        return 2
+        return _simulate(args, registry)
     except SinkError as error:
         print(f"uecflow simulate: {error}", file=sys.stderr)
-        return 1
-    except BrokenPipeError:
-        # `| head` has all it wanted; keep the interpreter's final flush quiet.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
+        return EXIT_REFUSED
 
 
-def _run(args: argparse.Namespace, registry: Registry) -> int:
+def _simulate(args: argparse.Namespace, registry: Registry) -> int:
     start: datetime = args.start or datetime.now(UTC).replace(microsecond=0)
     end = start + (timedelta(days=args.days) if args.days else timedelta(hours=args.hours))
     sites = _sites(args.site, registry)
@@ -205,14 +193,13 @@ def _token_file(path: Path) -> list[str]:
     ]
 
 
-def _arguments() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="uecflow simulate",
-        description=(
-            "Simulate the NEL emergency departments, their adult G&A wards and ambulance "
-            "arrivals, and write or send the contract events they produce."
-        ),
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of `uecflow simulate`."""
+    parser.description = (
+        "Simulate the NEL emergency departments, their adult G&A wards and ambulance "
+        "arrivals, and write or send the contract events they produce."
     )
+    runs(parser, _run)
     when = parser.add_argument_group("what to simulate")
     when.add_argument(
         "--start",
@@ -307,7 +294,6 @@ def _arguments() -> argparse.ArgumentParser:
         help="simulated seconds per wall second, or max (default: max to a file, 1 to Kafka or "
         "the gateway)",
     )
-    return parser
 
 
 def _start(text: str) -> datetime:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import heapq
 import json
-import os
 import random
 import sys
 import time
@@ -23,7 +22,8 @@ from itertools import accumulate, cycle
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from uecflow.config import Registry, load_registry
+from uecflow.command import runs
+from uecflow.config import Registry
 
 LONDON = ZoneInfo("Europe/London")
 HOUR = 3600
@@ -450,36 +450,25 @@ _BREAKAGES: tuple[Breakage, ...] = (
 )
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = _arguments().parse_args(argv)
+def _run(args: argparse.Namespace, registry: Registry) -> int:
     lines = generate(
-        start=args.start,
-        days=args.days,
-        seed=args.seed,
-        registry=load_registry(),
-        dirty=not args.clean,
+        start=args.start, days=args.days, seed=args.seed, registry=registry, dirty=not args.clean
     )
-    try:
-        sys.stdout.writelines(f"{line}\n" for line in lines)
-        sys.stdout.flush()
-    except BrokenPipeError:
-        # `| head` closed the pipe: stop quietly, and keep the interpreter's final flush quiet.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    sys.stdout.writelines(f"{line}\n" for line in lines)
+    sys.stdout.flush()
     return 0
 
 
-def _arguments() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m producers.simulator.sample",
-        description="Write a seeded, realistic stream of NEL contract events as JSON Lines.",
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of `uecflow sample`."""
+    parser.description = "Write a seeded, realistic stream of NEL contract events as JSON Lines."
     parser.add_argument("--start", type=date.fromisoformat, required=True, help="YYYY-MM-DD")
     parser.add_argument("--days", type=_positive, default=1, help="London days (default 1)")
     parser.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
     parser.add_argument(
         "--clean", action="store_true", help="no re-sent or contract-breaking lines"
     )
-    return parser
+    runs(parser, _run)
 
 
 def _positive(text: str) -> int:
@@ -487,7 +476,3 @@ def _positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
     return value
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

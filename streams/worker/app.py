@@ -212,7 +212,7 @@ def _wire(
     async def _recovered(_sender: Any, *_: Any, **__: Any) -> None:
         pipeline.recover(list(table.data.items()))
         await writer.drain()
-        log.info("flow state recovered from the changelog: %d entries", len(table.data))
+        log.info("flow state recovered from the changelog", extra={"entries": len(table.data)})
 
     for stream in Stream:
         _add_agent(app, stream, topics, pipeline, writer, dead_letter)
@@ -302,11 +302,14 @@ async def _dead_letter(topic: Any, event: EventT[bytes], refused: Refused) -> No
     await topic.send(key=message.key, value=message.value, headers=headers)
     # The field, not the reason: a reason may quote what the sender wrote.
     log.warning(
-        "dead letter: %s/%d/%d refused on %s",
-        message.topic,
-        message.partition,
-        message.offset,
-        refused.field or "the whole message",
+        "dead letter",
+        extra={
+            "topic": message.topic,
+            "partition": message.partition,
+            "offset": message.offset,
+            "kind": refused.kind,
+            "field": refused.field or "the whole message",
+        },
     )
 
 

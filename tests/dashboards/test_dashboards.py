@@ -204,10 +204,7 @@ def _changed_config(tmp_path: Path) -> Path:
     return path
 
 
-def test_changing_a_target_in_the_config_changes_the_generated_json(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.delenv("UECFLOW_CONFIG", raising=False)  # restored after `--config` sets it
+def test_changing_a_target_in_the_config_changes_the_generated_json(tmp_path: Path) -> None:
     out = tmp_path / "generated"
     config = _changed_config(tmp_path)
     assert uecflow(["--config", str(config), "dashboards", "generate", "--out", str(out)]) == 0

@@ -20,11 +20,15 @@ from typing import Any
 import pytest
 
 from dashboards.build import all_dashboards
-from dashboards.cli import main
 from dashboards.push import folder_uid
+from uecflow.cli import main as uecflow
 from uecflow.config import load_registry
 
 TOKEN = "glsa_test_token"
+
+
+def main(argv: list[str]) -> int:
+    return uecflow(["dashboards", *argv])
 
 
 @dataclass

@@ -10,13 +10,13 @@ import pytest
 from kafka import KafkaConsumer
 
 from events.parse import EventParser
-from producers.simulator.cli import main
 from producers.simulator.london_hours import LONDON
 from producers.simulator.scenarios import normal
 from producers.simulator.system_model import simulate
 from streams.core.intake import STREAM_OF, Stream
 from streams.topics import Topics
 from tools.harness import Broker
+from uecflow.cli import main as uecflow
 from uecflow.config import load_registry
 
 pytestmark = pytest.mark.kafka
@@ -30,7 +30,7 @@ def test_simulated_events_reach_their_topics_keyed_by_site_in_order(broker: Brok
     site_options = [option for site in SITES for option in ("--site", site)]
     arguments = ["--start", START.isoformat(), "--hours", "2", "--seed", "5", *site_options]
     kafka = ["--kafka", broker.bootstrap, "--topic-prefix", topics.prefix, "--speed", "max"]
-    assert main([*arguments, *kafka, "--partitions", str(topics.partitions)]) == 0
+    assert uecflow(["simulate", *arguments, *kafka, "--partitions", str(topics.partitions)]) == 0
 
     expected = list(simulate(SITES, normal(), seed=5, start=START, end=START + timedelta(hours=2)))
     received = _read_all(broker.bootstrap, topics, len(expected))

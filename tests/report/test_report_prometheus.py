@@ -15,12 +15,12 @@ from typing import Any
 import pytest
 
 from events.contract import rfc3339
-from producers.simulator import cli as simulator
 from report.render import PNG_SIZE
 from tests.integration.monitoring import Prometheus, missing_servers
 from tests.report.pages import pdf_pages, png_size
 from tools.harness import UECFLOW
 from tools.report_backfill import Period, backfill
+from uecflow.cli import main as run_uecflow
 from uecflow.config import load_registry
 
 pytestmark = [
@@ -58,7 +58,7 @@ def events(period: Period, tmp_path_factory: pytest.TempPathFactory) -> Path:
     options = ["--start", rfc3339(period.start), "--hours", str(HOURS), "--out", str(path)]
     scenarios = ["--scenario", "winter-surge", "--scenario", "silent-feed"]
     silent = ["--silent-site", "RQXM1", "--silent-stream", "ae", "--silent-at", "+1h"]
-    assert simulator.main([*options, *scenarios, *silent]) == 0
+    assert run_uecflow(["simulate", *options, *scenarios, *silent]) == 0
     return path
 
 

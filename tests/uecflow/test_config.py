@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from uecflow.config import CONFIG_ENV, ConfigError, load_registry
+from uecflow.config import ConfigError, load_registry
 
 DEFAULT = (Path(__file__).resolve().parents[2] / "uecflow" / "nel.toml").read_text(encoding="utf-8")
 
@@ -24,11 +24,9 @@ def test_the_default_registry_has_the_six_nel_sites_in_three_trusts() -> None:
     assert registry.sites_of_trust("RF4") == ("RF4QH", "RF4DG")
 
 
-def test_the_environment_variable_chooses_the_file(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv(CONFIG_ENV, str(config(tmp_path, DEFAULT.replace("0.92", "0.9"))))
-    assert load_registry().targets.ga_occupancy_max == 0.9
+def test_a_given_file_replaces_the_default(tmp_path: Path) -> None:
+    changed = config(tmp_path, DEFAULT.replace("0.92", "0.9"))
+    assert load_registry(changed).targets.ga_occupancy_max == 0.9
 
 
 @pytest.mark.parametrize(

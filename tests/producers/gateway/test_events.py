@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -19,6 +20,7 @@ from tests.producers.gateway.conftest import (
     event,
 )
 from uecflow.config import load_registry
+from uecflow.logs import JsonFormatter
 
 NDJSON = {"Content-Type": "application/x-ndjson"}
 
@@ -247,8 +249,9 @@ def test_an_unexpected_error_is_a_bare_503_and_the_logs_keep_its_text_out(
     assert set(response.json()) == {"error"}
     assert "Traceback" not in response.text
     assert SECRET not in response.text
-    assert "RuntimeError" in caplog.text
-    assert SECRET not in caplog.text
+    (unexpected,) = [line for line in shipped(caplog) if line["message"] == "unexpected error"]
+    assert unexpected["error_type"] == "RuntimeError"
+    assert SECRET not in json.dumps(shipped(caplog))
 
 
 def test_logs_name_requests_and_counts_never_event_content(
@@ -257,11 +260,21 @@ def test_logs_name_requests_and_counts_never_event_content(
     batch = [event(event_id="a"), event("RF4QH", "b"), event(event_id="c", ward="x")]
     with caplog.at_level(logging.DEBUG):
         response = client.post("/v1/events", json=batch, headers=bearer("R1H"))
-    assert response.headers["X-Request-ID"] in caplog.text
-    assert "1 accepted, 2 rejected" in caplog.text
-    assert SECRET not in caplog.text
-    assert "R1H-main" in caplog.text
-    assert not any(token in caplog.text for token in TOKENS.values())
+    (answered,) = [line for line in shipped(caplog) if line["message"] == "request answered"]
+    assert answered["request_id"] == response.headers["X-Request-ID"]
+    assert (answered["credential"], answered["trust"]) == ("R1H-main", "R1H")
+    assert answered["status"] == 202
+    assert (answered["accepted"], answered["rejected"], answered["foreign"]) == (1, 2, 1)
+    assert answered["level"] == "warning"  # one event was for another trust's site
+    text = json.dumps(shipped(caplog))
+    assert SECRET not in text
+    assert not any(token in text for token in TOKENS.values())
+
+
+def shipped(caplog: pytest.LogCaptureFixture) -> list[dict[str, Any]]:
+    """The log lines as the gateway writes them on stderr."""
+    formatter = JsonFormatter()
+    return [json.loads(formatter.format(record)) for record in caplog.records]
 
 
 def test_unknown_paths_and_methods_answer_in_the_error_shape(client: TestClient) -> None:

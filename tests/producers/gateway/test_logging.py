@@ -26,5 +26,5 @@ def test_a_repeated_aiokafka_message_passes_once_per_interval() -> None:
 
 def test_the_gateways_own_messages_always_pass() -> None:
     quiet = QuietRepeats(interval=10.0, clock=FakeClock())
-    template = "request %s: Kafka did not acknowledge (%s)"
-    assert all(quiet.filter(_record("uecflow.gateway", template, n, "x")) for n in range(100))
+    gateway = _record("uecflow.gateway", "Kafka did not acknowledge")
+    assert all(quiet.filter(gateway) for _ in range(100))

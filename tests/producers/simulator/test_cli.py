@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from events.contract import AmbulanceArrival, Event, rfc3339
-from producers.simulator.cli import main
 from producers.simulator.london_hours import LONDON
 from producers.simulator.pacing import Pacer, deliver
 from streams.core.replay import replay
@@ -25,7 +24,7 @@ def _lines(path: Path) -> list[dict[str, object]]:
 
 def test_it_writes_json_lines_that_replay_without_a_rejection(tmp_path: Path) -> None:
     out = tmp_path / "day.jsonl"
-    assert main(["--start", "2026-01-15", *QUICK, "--out", str(out)]) == 0
+    assert uecflow(["simulate", "--start", "2026-01-15", *QUICK, "--out", str(out)]) == 0
     raw = out.read_bytes().splitlines()
     result = replay(raw, REGISTRY, as_of=None, when_empty=lambda: datetime.now(UTC))
     assert result.lines == len(raw) > 100
@@ -34,7 +33,7 @@ def test_it_writes_json_lines_that_replay_without_a_rejection(tmp_path: Path) ->
 
 def test_a_date_means_london_midnight_and_hours_bound_the_period(tmp_path: Path) -> None:
     out = tmp_path / "summer.jsonl"
-    assert main(["--start", "2026-07-16", *QUICK, "--out", str(out)]) == 0
+    assert uecflow(["simulate", "--start", "2026-07-16", *QUICK, "--out", str(out)]) == 0
     midnight = datetime(2026, 7, 16, tzinfo=LONDON)  # 23:00 UTC the day before
     ward_states = [
         line["occurred_at"] for line in _lines(out) if line["event_type"] == "beds.ward_state"
@@ -50,8 +49,9 @@ def test_a_date_means_london_midnight_and_hours_bound_the_period(tmp_path: Path)
 def test_the_same_command_writes_the_same_bytes(tmp_path: Path) -> None:
     first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
     arguments = ["--start", "2026-01-15T09:30:00Z", *QUICK, "--seed", "3"]
-    assert main([*arguments, "--scenario", "winter-surge", "--out", str(first)]) == 0
-    assert main([*arguments, "--scenario", "winter-surge", "--out", str(second)]) == 0
+    surge = ["simulate", *arguments, "--scenario", "winter-surge"]
+    assert uecflow([*surge, "--out", str(first)]) == 0
+    assert uecflow([*surge, "--out", str(second)]) == 0
     assert first.read_bytes() == second.read_bytes()
 
 
@@ -68,7 +68,7 @@ def test_scenarios_combine_from_the_command_line(tmp_path: Path) -> None:
     arguments = ["--start", "2026-01-15", "--site", "RQXM1", "--hours", "4", "--out", str(out)]
     silence = ["--scenario", "silent-feed", "--silent-stream", "beds", "--silent-at", "+1h"]
     incident = ["--scenario", "major-incident", "--incident-site", "RQXM1"]
-    assert main([*arguments, *silence, *incident, "--incident-at", "+30m"]) == 0
+    assert uecflow(["simulate", *arguments, *silence, *incident, "--incident-at", "+30m"]) == 0
     lines = _lines(out)
     beds = [line["occurred_at"] for line in lines if line["event_type"] == "beds.ward_state"]
     assert beds
@@ -97,13 +97,13 @@ def test_impossible_options_say_why_and_exit_2(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv("UECFLOW_GATEWAY_TOKEN", raising=False)
-    assert main(["--start", "2026-01-15", "--hours", "1", *arguments]) == 2
+    assert uecflow(["simulate", "--start", "2026-01-15", "--hours", "1", *arguments]) == 2
     assert message in capsys.readouterr().err
 
 
 def test_a_bad_start_is_an_argument_error(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_:
-        main(["--start", "15/01/2026"])
+        uecflow(["simulate", "--start", "15/01/2026"])
     assert exit_.value.code == 2
     assert "YYYY-MM-DD" in capsys.readouterr().err
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from producers.simulator import cli as simulator
 from producers.simulator.drill import STEPS
 from streams.core.replay import document, replay
+from uecflow.cli import main as uecflow
 from uecflow.config import load_registry
 
 NOW = datetime(2026, 1, 15, 14, 0, tzinfo=UTC)
@@ -58,8 +58,8 @@ def test_a_drill_breaches_its_target_then_ends_the_breach(target: str) -> None:
 
 def test_the_cli_writes_the_drill_for_one_site(tmp_path: Path) -> None:
     out = tmp_path / "drill.jsonl"
-    assert simulator.main(
-        ["--drill", "handover", "--site", "RF4DG", "--start", "2026-01-15T14:00:00Z",
+    assert uecflow(
+        ["simulate", "--drill", "handover", "--site", "RF4DG", "--start", "2026-01-15T14:00:00Z",
          "--out", str(out)]
     ) == 0  # fmt: skip
     written = [json.loads(line) for line in out.read_text().splitlines()]
@@ -79,5 +79,5 @@ def test_the_cli_writes_the_drill_for_one_site(tmp_path: Path) -> None:
 def test_a_drill_needs_one_site_and_no_model(
     options: list[str], message: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert simulator.main(options) == 2
+    assert uecflow(["simulate", *options]) == 2
     assert message in capsys.readouterr().err

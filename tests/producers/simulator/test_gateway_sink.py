@@ -11,7 +11,6 @@ import httpx
 import pytest
 
 from events.contract import Event
-from producers.simulator.cli import main
 from producers.simulator.gateway_sink import (
     GatewaySink,
     events_url,
@@ -21,6 +20,7 @@ from producers.simulator.gateway_sink import (
 from producers.simulator.pacing import deliver
 from producers.simulator.sinks import SinkError
 from tests.producers.simulator.runs import REGISTRY, run
+from uecflow.cli import main as uecflow
 
 TOKENS = {"R1H": "token-barts", "RF4": "token-bhrut", "RQX": "token-homerton"}
 TRUST_OF_TOKEN = {token: trust for trust, token in TOKENS.items()}
@@ -176,5 +176,6 @@ def test_a_token_file_and_the_environment_fill_in_every_trust(
         lambda **_: real_client(transport=httpx.MockTransport(gateway)),
     )
     arguments = ["--start", "2026-01-15", "--hours", "1", "--speed", "max"]
-    assert main([*arguments, "--gateway", "https://g.example", "--token-file", str(tokens)]) == 0
+    options = [*arguments, "--gateway", "https://g.example", "--token-file", str(tokens)]
+    assert uecflow(["simulate", *options]) == 0
     assert seen == {"R1H": "Bearer barts", "RF4": "Bearer bhrut", "RQX": "Bearer homerton"}

@@ -11,7 +11,8 @@ from functools import cache
 import pytest
 
 from events import EventParser, InvalidEvent
-from producers.simulator.sample import generate, main
+from producers.simulator.sample import generate
+from uecflow.cli import main as uecflow
 from uecflow.config import Registry, load_registry
 
 START = date(2025, 11, 20)
@@ -84,7 +85,7 @@ def test_attendance_ids_never_look_like_nhs_numbers() -> None:
 
 
 def test_main_writes_json_lines(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--start", "2025-11-20", "--days", "1", "--seed", "7"]) == 0
+    assert uecflow(["sample", "--start", "2025-11-20", "--days", "1", "--seed", "7"]) == 0
     assert tuple(capsys.readouterr().out.splitlines()) == _day(dirty=True)
 
 
