@@ -11,7 +11,7 @@ import asyncio
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,7 +19,7 @@ from typing import Any, cast
 
 import faust
 from faust.transport.drivers import aiokafka as faust_aiokafka
-from faust.types import EventT, TransportT
+from faust.types import TP, EventT, TransportT
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -121,8 +121,24 @@ class _ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
 
 
 class _Consumer(faust_aiokafka.Consumer):
+    """Faust's consumer, with its source partitions held still until they have been sought.
+
+    After a rebalance Faust resumes the source partitions and only then seeks them to their
+    committed offsets, with the fetcher already running for the changelog (faust-streaming
+    issue 596). Records fetched in between reached the agents and, after the seek, again: the
+    second copies are never acked, Faust's commits stop at them, and a restarted worker's lag
+    never came down (the kill test, 2 runs in 4). The flow stops when a source partition is
+    resumed; Faust resumes it itself once the seek is done.
+    """
+
     def _new_consumer_thread(self) -> faust_aiokafka.AIOKafkaConsumerThread:
         return _ConsumerThread(self, loop=self.loop, beacon=self.beacon)
+
+    def resume_partitions(self, tps: Iterable[TP]) -> None:
+        tps = set(tps)
+        if any(not self._is_changelog_tp(tp) for tp in tps):
+            self.stop_flow()
+        super().resume_partitions(tps)
 
 
 class _Transport(faust_aiokafka.Transport):
