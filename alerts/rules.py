@@ -11,19 +11,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from streams.core.intake import Stream
+from streams.core.metrics import FRESHNESS, METRIC
 from uecflow.config import Registry
 
 SITES = '{site!=""}'
 # The system total carries none of the three labels.
 SYSTEM = '{site="",trust="",place=""}'
-FEED_AGE = "(time() - uecflow_last_event_timestamp_seconds"
+FEED_AGE = f"(time() - {FRESHNESS}"
 # The worker exports the standard in force on the London day (0.76 until April 2025, then 0.78),
 # read from the same registry as these rules. Inlined, not recorded: a recording rule in another
 # group may be evaluated after the alert that reads it, a step late.
-FOUR_HOUR_TARGET = 'min(uecflow_target{metric="uecflow_ae_4h_performance_today_ratio",bound="min"})'
-CENSUS = f"uecflow_ae_in_department{SITES}"
+FOUR_HOUR = METRIC["ae_4h_performance_today"].prometheus
+FOUR_HOUR_TARGET = f'min(uecflow_target{{metric="{FOUR_HOUR}",bound="min"}})'
+CENSUS = f"{METRIC['ae_in_department'].prometheus}{SITES}"
 JOB = "uecflow-worker"  # the Prometheus scrape job of the workers
-STREAM_WORDS = {"ae": "A&E", "beds": "bed-state", "ambulance": "ambulance handover"}
+STREAM_WORDS = {
+    Stream.AE.value: "A&E",
+    Stream.BEDS.value: "bed-state",
+    Stream.AMBULANCE.value: "ambulance handover",
+}
 
 
 @dataclass(frozen=True)
@@ -66,16 +73,29 @@ def site_name(registry: Registry) -> str:
     return "{{ " + "{{ ".join(branches) + "{{ else }}{{ $labels.site }}{{ end }}"
 
 
+def _series(metric: str) -> str:
+    return METRIC[metric].prometheus
+
+
+def _limit(registry: Registry, metric: str) -> float:
+    """The metric's target as the static rules compare it, in its Prometheus unit."""
+    limit = METRIC[metric].prometheus_limit(registry.targets, None)
+    if limit is None:
+        raise ValueError(f"{metric} has no target in the metric table to alert on")
+    return limit.value
+
+
 def alerts(registry: Registry) -> list[Alert]:
-    targets, name = registry.targets, site_name(registry)
-    occupancy, mffd = targets.ga_occupancy_max, targets.mffd_rate_max
-    handover_s = targets.handover_max_minutes * 60
-    over_12h = targets.over_12h_max
+    name = site_name(registry)
+    occupancy, mffd = _limit(registry, "ga_occupancy"), _limit(registry, "mffd_rate")
+    handover_s = _limit(registry, "ambulance_longest_wait_minutes")
+    over_12h = round(_limit(registry, "ae_over_12h_in_department"))
+    over_12h_dta = round(_limit(registry, "ae_over_12h_after_dta"))
     departures = registry.alerting.four_hour_min_departures
     return [
         Alert(
             "UecflowOccupancyAboveTarget", "uecflow-beds",
-            f"uecflow_ga_occupancy_ratio{SITES} > {occupancy:g}",
+            f"{_series('ga_occupancy')}{SITES} > {occupancy:g}",
             "occupancy", "warning",
             f"{name}: adult G&A beds {{{{ $value | humanizePercentage }}}} full"
             f" (target {occupancy:.0%} or less)",
@@ -84,7 +104,7 @@ def alerts(registry: Registry) -> list[Alert]:
         ),
         Alert(
             "UecflowMedicallyFitAboveThreshold", "uecflow-beds",
-            f"uecflow_mffd_rate_ratio{SITES} > {mffd:g}",
+            f"{_series('mffd_rate')}{SITES} > {mffd:g}",
             "mffd", "warning",
             f"{name}: {{{{ $value | humanizePercentage }}}} of occupied G&A beds hold"
             f" medically fit patients (threshold {mffd:.0%})",
@@ -93,9 +113,8 @@ def alerts(registry: Registry) -> list[Alert]:
         ),
         Alert(
             "UecflowFourHourBelowTarget", "uecflow-ae",
-            f"uecflow_ae_4h_performance_today_ratio{SITES}"
-            f" < on() group_left() {FOUR_HOUR_TARGET}"
-            f" and on(site) uecflow_ae_departures_today{SITES} >= {departures}",
+            f"{FOUR_HOUR}{SITES} < on() group_left() {FOUR_HOUR_TARGET}"
+            f" and on(site) {_series('ae_departures_today')}{SITES} >= {departures}",
             "four_hour", "warning",
             f"{name}: four-hour performance today {{{{ $value | humanizePercentage }}}}"
             " (standard {{ with query `" + FOUR_HOUR_TARGET + "` }}"
@@ -105,16 +124,17 @@ def alerts(registry: Registry) -> list[Alert]:
         ),
         Alert(
             "UecflowTwelveHoursInDepartment", "uecflow-ae",
-            f"uecflow_ae_over_12h_in_department{SITES} > {over_12h}",
+            f"{_series('ae_over_12h_in_department')}{SITES} > {over_12h}",
             "over_12h", "critical",
             f"{name}: {{{{ $value }}}} patient(s) in A&E over 12 hours now",
             "Patients have been in the department more than 12 hours since arrival. Longest"
-            ' wait: {{ with printf "uecflow_ae_longest_wait_seconds{site=\'%s\'}" $labels.site'
+            f' wait: {{{{ with printf "{_series("ae_longest_wait_minutes")}{{site=\'%s\'}}"'
+            " $labels.site"
             " | query }}{{ . | first | value | humanizeDuration }}{{ end }}.",
         ),
         Alert(
             "UecflowTwelveHoursAfterDecisionToAdmit", "uecflow-ae",
-            f"uecflow_ae_over_12h_after_dta{SITES} > {over_12h}",
+            f"{_series('ae_over_12h_after_dta')}{SITES} > {over_12h_dta}",
             "over_12h", "critical",
             f"{name}: {{{{ $value }}}} patient(s) waiting over 12 hours for a bed after a"
             " decision to admit",
@@ -123,12 +143,12 @@ def alerts(registry: Registry) -> list[Alert]:
         ),
         Alert(
             "UecflowAmbulanceHandoverOver45Minutes", "uecflow-ambulance",
-            f"uecflow_ambulance_longest_wait_seconds{SITES} > {handover_s:g}",
+            f"{_series('ambulance_longest_wait_minutes')}{SITES} > {handover_s:g}",
             "handover", "critical",
             f"{name}: an ambulance has waited {{{{ $value | humanizeDuration }}}} to hand over"
-            f" (release by {targets.handover_max_minutes:g} min)",
+            f" (release by {handover_s / 60:g} min)",
             "London's release-to-respond rule: crews are released at 45 minutes. Ambulances"
-            ' waiting now: {{ with printf "uecflow_ambulances_waiting{site=\'%s\'}"'
+            f' waiting now: {{{{ with printf "{_series("ambulances_waiting")}{{site=\'%s\'}}"'
             " $labels.site | query }}{{ . | first | value }}{{ end }}.",
         ),
         *_stale_and_system(registry, name),
@@ -149,10 +169,10 @@ def _stale_and_system(registry: Registry, name: str) -> list[Alert]:
     # a freshness series for a stream has never sent one.
     never = " or ".join(
         f"label_replace(group by (site, trust, place) ({CENSUS}) unless on(site) "
-        f'uecflow_last_event_timestamp_seconds{{stream="{stream}"}}, "stream", "{stream}", "", "")'
+        f'{FRESHNESS}{{stream="{stream}"}}, "stream", "{stream}", "", "")'
         for stream in sorted(limits)
     )
-    occupancy = registry.targets.ga_occupancy_max
+    occupancy = _limit(registry, "ga_occupancy")
     return [
         Alert(
             "UecflowFeedStale", "uecflow-feeds", stale, "stale", "critical",
@@ -192,7 +212,7 @@ def _stale_and_system(registry: Registry, name: str) -> list[Alert]:
         ),
         Alert(
             "UecflowSystemOccupancyAboveTarget", "uecflow-system",
-            f"uecflow_ga_occupancy_ratio{SYSTEM} > {occupancy:g}",
+            f"{_series('ga_occupancy')}{SYSTEM} > {occupancy:g}",
             "occupancy", "warning",
             "NEL adult G&A beds {{ $value | humanizePercentage }} full across all sites"
             f" (target {occupancy:.0%} or less)",

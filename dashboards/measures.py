@@ -1,19 +1,21 @@
-"""The numbers the dashboards show, with the targets that colour them, from the registry.
-
-Every limit here comes from `[targets]` in the reference data (uecflow/nel.toml): change a
-target there, regenerate, and the colours, the drawn lines and the stale marks follow.
+"""The numbers the dashboards show: their titles here; their Prometheus names, feeds and
+targets from the metric table (`streams.core.metrics`), with the limits of `[targets]` in the
+reference data (uecflow/nel.toml): change a target there, regenerate, and the colours, the drawn
+lines and the stale marks follow.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dashboards.panels import Measure, at_least, at_most, count_at_most
-from dashboards.promql import Feed
-from uecflow.config import ConfigError, Registry
+from dashboards.panels import Measure, Steps, at_least, at_most, count_at_most
+from dashboards.promql import Feed, Undefined
+from streams.core.intake import Stream
+from streams.core.metrics import METRIC
+from uecflow.config import ConfigError, Registry, Targets
 
-STREAMS = ("ae", "beds", "ambulance")
-RATIO, SECONDS, COUNT = "percentunit", "s", "none"
+# Grafana's unit for each unit of the metric table (durations are exported in seconds).
+_GRAFANA_UNIT = {"ratio": "percentunit", "minutes": "s", "hours": "s", "count": "none"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,13 +28,18 @@ class Feeds:
     def all(self) -> tuple[Feed, ...]:
         return (self.ae, self.beds, self.ambulance)
 
+    def of(self, stream: Stream) -> Feed:
+        return {Stream.AE: self.ae, Stream.BEDS: self.beds, Stream.AMBULANCE: self.ambulance}[
+            stream
+        ]
+
 
 def feeds_from(registry: Registry) -> Feeds:
     limits = registry.targets.stale_after_minutes
-    missing = [stream for stream in STREAMS if stream not in limits]
+    missing = [stream.value for stream in Stream if stream.value not in limits]
     if missing:
         raise ConfigError(f"targets.stale_after_minutes: no limit for {', '.join(missing)}")
-    ae, beds, ambulance = (Feed(stream, limits[stream] * 60) for stream in STREAMS)
+    ae, beds, ambulance = (Feed(s.value, limits[s.value] * 60) for s in Stream)
     return Feeds(ae=ae, beds=beds, ambulance=ambulance)
 
 
@@ -67,149 +74,72 @@ class Catalogue:
 
 def catalogue(registry: Registry) -> Catalogue:
     feeds = feeds_from(registry)
+    board = _Board(feeds, registry.targets)
     return Catalogue(
         feeds=feeds,
-        **_beds(registry, feeds.beds),
-        **_ae(registry, feeds.ae),
-        **_ambulance(registry, feeds.ambulance),
+        # beds
+        beds_open=board.measure("ga_beds_open", "beds_open", "Beds open"),
+        beds_occupied=board.measure("ga_beds_occupied", "beds_occupied", "Beds occupied"),
+        occupancy=board.measure("ga_occupancy", "occupancy", "G&A occupancy"),
+        nctr=board.measure("nctr_patients", "nctr", "NCTR patients"),
+        mffd=board.measure("mffd_rate", "mffd", "MFFD rate"),
+        # A&E
+        in_department=board.measure("ae_in_department", "in_department", "In department"),
+        longest_in_department=board.measure(
+            "ae_longest_wait_minutes", "longest_in_department", "Longest in department", "zero"
+        ),
+        over_12h_in_department=board.measure(
+            "ae_over_12h_in_department", "over_12h", ">12 h in department"
+        ),
+        waiting_after_dta=board.measure("ae_waiting_after_dta", "after_dta", "Waiting after DTA"),
+        over_12h_after_dta=board.measure(
+            "ae_over_12h_after_dta", "over_12h_dta", ">12 h after DTA"
+        ),
+        four_hour_today=board.measure("ae_4h_performance_today", "four_hour", "4-hour today"),
+        four_hour_type1_today=board.measure(
+            "ae_type1_4h_performance_today", "four_hour_type1", "4-hour type 1 today"
+        ),
+        four_hour_month=board.measure(
+            "ae_4h_performance_month", "four_hour_month", "4-hour this month"
+        ),
+        # ambulances
+        ambulances_waiting=board.measure("ambulances_waiting", "waiting", "Ambulances waiting"),
+        longest_ambulance_wait=board.measure(
+            "ambulance_longest_wait_minutes", "longest_wait", "Longest ambulance wait", "zero"
+        ),
+        handovers_today=board.measure("handovers_today", "handovers", "Handovers today"),
+        handover_mean=board.measure("handover_mean_minutes_today", "mean", "Mean handover today"),
+        handovers_over_30=board.measure("handovers_over_30_today", "over_30", ">30 min today"),
+        handovers_over_45=board.measure("handovers_over_45_today", "over_45", ">45 min today"),
+        handovers_over_60=board.measure("handovers_over_60_today", "over_60", ">60 min today"),
+        handover_time_lost=board.measure("handover_hours_lost_today", "lost", "Time lost today"),
     )
 
 
-def _beds(registry: Registry, beds: Feed) -> dict[str, Measure]:
-    targets = registry.targets
-    return {
-        "beds_open": Measure("beds_open", "Beds open", "uecflow_ga_beds_open", COUNT, beds),
-        "beds_occupied": Measure(
-            "beds_occupied", "Beds occupied", "uecflow_ga_beds_occupied", COUNT, beds
-        ),
-        "occupancy": Measure(
-            "occupancy",
-            "G&A occupancy",
-            "uecflow_ga_occupancy_ratio",
-            RATIO,
-            beds,
-            at_most(targets.ga_occupancy_max),
-        ),
-        "nctr": Measure("nctr", "NCTR patients", "uecflow_nctr_patients", COUNT, beds),
-        "mffd": Measure(
-            "mffd",
-            "MFFD rate",
-            "uecflow_mffd_rate_ratio",
-            RATIO,
-            beds,
-            at_most(targets.mffd_rate_max),
-        ),
-    }
+@dataclass(frozen=True, slots=True)
+class _Board:
+    feeds: Feeds
+    targets: Targets
 
+    def measure(self, name: str, ref: str, title: str, undefined: Undefined = "nan") -> Measure:
+        """A metric of the table as a board shows it: `ref` and `title` are the board's own."""
+        metric = METRIC[name]
+        return Measure(
+            ref,
+            title,
+            metric.prometheus,
+            _GRAFANA_UNIT[metric.unit],
+            self.feeds.of(metric.feed),
+            self._steps(name),
+            undefined,
+        )
 
-def _ae(registry: Registry, ae: Feed) -> dict[str, Measure]:
-    targets = registry.targets
-    over_12h = count_at_most(targets.over_12h_max)
-    four_hour = at_least(targets.four_hour_latest)
-    return {
-        "in_department": Measure(
-            "in_department", "In department", "uecflow_ae_in_department", COUNT, ae
-        ),
-        "longest_in_department": Measure(
-            "longest_in_department",
-            "Longest in department",
-            "uecflow_ae_longest_wait_seconds",
-            SECONDS,
-            ae,
-            undefined="zero",
-        ),
-        "over_12h_in_department": Measure(
-            "over_12h",
-            ">12 h in department",
-            "uecflow_ae_over_12h_in_department",
-            COUNT,
-            ae,
-            over_12h,
-        ),
-        "waiting_after_dta": Measure(
-            "after_dta", "Waiting after DTA", "uecflow_ae_waiting_after_dta", COUNT, ae
-        ),
-        "over_12h_after_dta": Measure(
-            "over_12h_dta",
-            ">12 h after DTA",
-            "uecflow_ae_over_12h_after_dta",
-            COUNT,
-            ae,
-            over_12h,
-        ),
-        "four_hour_today": Measure(
-            "four_hour",
-            "4-hour today",
-            "uecflow_ae_4h_performance_today_ratio",
-            RATIO,
-            ae,
-            four_hour,
-        ),
-        "four_hour_type1_today": Measure(
-            "four_hour_type1",
-            "4-hour type 1 today",
-            "uecflow_ae_type1_4h_performance_today_ratio",
-            RATIO,
-            ae,
-            four_hour,
-        ),
-        "four_hour_month": Measure(
-            "four_hour_month",
-            "4-hour this month",
-            "uecflow_ae_4h_performance_month_ratio",
-            RATIO,
-            ae,
-            four_hour,
-        ),
-    }
-
-
-def _ambulance(registry: Registry, ambulance: Feed) -> dict[str, Measure]:
-    # Any handover past the longest wait allowed is a breach: the count's target is none.
-    over_limit = count_at_most(0)
-    return {
-        "ambulances_waiting": Measure(
-            "waiting", "Ambulances waiting", "uecflow_ambulances_waiting", COUNT, ambulance
-        ),
-        "longest_ambulance_wait": Measure(
-            "longest_wait",
-            "Longest ambulance wait",
-            "uecflow_ambulance_longest_wait_seconds",
-            SECONDS,
-            ambulance,
-            at_most(registry.targets.handover_max_minutes * 60),
-            undefined="zero",
-        ),
-        "handovers_today": Measure(
-            "handovers", "Handovers today", "uecflow_handovers_today", COUNT, ambulance
-        ),
-        "handover_mean": Measure(
-            "mean",
-            "Mean handover today",
-            "uecflow_handover_mean_today_seconds",
-            SECONDS,
-            ambulance,
-        ),
-        "handovers_over_30": Measure(
-            "over_30", ">30 min today", "uecflow_handovers_over_30_today", COUNT, ambulance
-        ),
-        "handovers_over_45": Measure(
-            "over_45",
-            ">45 min today",
-            "uecflow_handovers_over_45_today",
-            COUNT,
-            ambulance,
-            over_limit,
-        ),
-        "handovers_over_60": Measure(
-            "over_60",
-            ">60 min today",
-            "uecflow_handovers_over_60_today",
-            COUNT,
-            ambulance,
-            over_limit,
-        ),
-        "handover_time_lost": Measure(
-            "lost", "Time lost today", "uecflow_handover_lost_today_seconds", SECONDS, ambulance
-        ),
-    }
+    def _steps(self, name: str) -> Steps | None:
+        # A static board shows the newest standard; a count turns red from one over its limit.
+        metric = METRIC[name]
+        limit = metric.prometheus_limit(self.targets, None)
+        if limit is None:
+            return None
+        if limit.bound == "min":
+            return at_least(limit.value)
+        return count_at_most(round(limit.value)) if metric.unit == "count" else at_most(limit.value)

@@ -22,7 +22,7 @@ from matplotlib.transforms import Bbox
 
 from report.situation import STREAMS, Cell, Feed, Measure, Situation, Target
 from streams.core.instants import LONDON
-from streams.core.intake import FEED_NAMES
+from streams.core.intake import FEED_NAMES, Stream
 
 TITLE = "NEL urgent and emergency care — situation report"
 A4_LANDSCAPE = (297 / 25.4, 210 / 25.4)  # inches
@@ -30,7 +30,11 @@ DPI = 150
 PNG_SIZE = (int(A4_LANDSCAPE[0] * DPI), int(A4_LANDSCAPE[1] * DPI))  # as matplotlib rounds
 RED, GREEN, GREY, WHITE = "#f6c3bd", "#cde8cc", "#cfcfcf", "#ffffff"
 HEADER = "#1f3b63"
-FEED_HEADINGS = {"ae": "A&E feed", "beds": "Beds feed", "ambulance": "Ambulance\nfeed"}
+FEED_HEADINGS = {
+    Stream.AE.value: "A&E feed",
+    Stream.BEDS.value: "Beds feed",
+    Stream.AMBULANCE.value: "Ambulance\nfeed",
+}
 NO_VALUE = "\u2013"  # an en dash: a figure that is not defined (no departures yet)
 SITE_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#17becf")
 

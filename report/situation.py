@@ -10,40 +10,36 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
 from report.prometheus import Sample, Series
 from streams.core.instants import london_day, to_instant
-from streams.core.metrics import METRICS
-from streams.exporter import FRESHNESS, prometheus_name
+from streams.core.intake import Stream
+from streams.core.metrics import FRESHNESS, METRIC, Limit
 from uecflow.config import Registry
 
 AS_OF = "uecflow_as_of_timestamp_seconds"
-STREAMS = ("ae", "beds", "ambulance")
+STREAMS = tuple(stream.value for stream in Stream)
 TREND_HOURS = 24
 TREND_STEP = timedelta(minutes=5)
 _HANDOVER_BANDS = (30, 45, 60)  # the bands the flow core counts (streams.core.metrics)
-# The exporter's names, so that a renamed family fails here at once rather than read nothing.
-_FAMILY = {metric.name: prometheus_name(metric) for metric in METRICS}
 
 Unit = Literal["ratio", "count", "seconds"]
+_UNIT: dict[str, Unit] = {
+    "ratio": "ratio",
+    "count": "count",
+    "minutes": "seconds",
+    "hours": "seconds",
+}
 
 
 class NoData(Exception):
     """Prometheus holds no uecflow metrics at the instant asked about."""
 
 
-@dataclass(frozen=True, slots=True)
-class Target:
-    bound: Literal["max", "min"]
-    value: float
-
-    def breached(self, value: float | None) -> bool | None:
-        """Exactly at the target is within it; an unknown value is neither."""
-        if value is None:
-            return None
-        return value > self.value if self.bound == "max" else value < self.value
+# A figure's target in force, in its Prometheus unit; exactly at it is within it.
+Target = Limit
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,39 +107,38 @@ class Situation:
 
 
 def measures(registry: Registry, at: datetime) -> tuple[Measure, ...]:
-    """The report's columns, each with its target from the registry as of `at`."""
-    targets = registry.targets
-    four_hour = targets.four_hour_min(london_day(to_instant(at)))
-    over_12h = Target("max", float(targets.over_12h_max))
+    """The report's columns: their Prometheus names, feeds and targets (as of `at`'s London day)
+    from the metric table; the labels are the report's."""
+    column = _Columns(registry, london_day(to_instant(at)))
     return (
-        Measure("occupancy", _FAMILY["ga_occupancy"], "G&A occupancy", "ratio", "beds",
-                Target("max", targets.ga_occupancy_max)),
-        Measure("mffd", _FAMILY["mffd_rate"], "Medically fit (MFFD)", "ratio", "beds",
-                Target("max", targets.mffd_rate_max)),
-        Measure("four_hour", _FAMILY["ae_4h_performance_today"], "A&E 4 h today", "ratio", "ae",
-                None if four_hour is None else Target("min", four_hour)),
-        Measure("over_12h", _FAMILY["ae_over_12h_in_department"], ">12 h in A&E", "count", "ae",
-                over_12h),
-        Measure("over_12h_dta", _FAMILY["ae_over_12h_after_dta"], ">12 h after DTA", "count",
-                "ae", over_12h),
-        Measure("ambulances_waiting", _FAMILY["ambulances_waiting"], "Ambulances waiting",
-                "count", "ambulance", None),
-        Measure("longest_wait", _FAMILY["ambulance_longest_wait_minutes"], "Longest amb. wait",
-                "seconds", "ambulance", Target("max", targets.handover_max_minutes * 60)),
-        _handovers_over(targets.handover_max_minutes),
-    )  # fmt: skip
+        column("occupancy", "ga_occupancy", "G&A occupancy"),
+        column("mffd", "mffd_rate", "Medically fit (MFFD)"),
+        column("four_hour", "ae_4h_performance_today", "A&E 4 h today"),
+        column("over_12h", "ae_over_12h_in_department", ">12 h in A&E"),
+        column("over_12h_dta", "ae_over_12h_after_dta", ">12 h after DTA"),
+        column("ambulances_waiting", "ambulances_waiting", "Ambulances waiting"),
+        column("longest_wait", "ambulance_longest_wait_minutes", "Longest amb. wait"),
+        _handovers_over(column, registry.targets.handover_max_minutes),
+    )
 
 
-def _handovers_over(max_minutes: float) -> Measure:
+@dataclass(frozen=True, slots=True)
+class _Columns:
+    registry: Registry
+    day: date
+
+    def __call__(self, key: str, name: str, label: str) -> Measure:
+        metric = METRIC[name]
+        unit = _UNIT[metric.unit]
+        limit = metric.prometheus_limit(self.registry.targets, self.day)
+        return Measure(key, metric.prometheus, label, unit, metric.feed.value, limit)
+
+
+def _handovers_over(column: _Columns, max_minutes: float) -> Measure:
     # The flow core counts handovers over 30, 45 and 60 minutes: the column is the band at the
-    # registry's maximum (none over it is the target), or 45 with no target if none matches.
-    band = next((b for b in _HANDOVER_BANDS if b == max_minutes), None)
-    shown = band or 45
-    return Measure(
-        "handovers_over", _FAMILY[f"handovers_over_{shown}_today"],
-        f"Handovers >{shown} min today", "count", "ambulance",
-        None if band is None else Target("max", 0.0),
-    )  # fmt: skip
+    # registry's maximum, or 45 if none matches.
+    band = next((b for b in _HANDOVER_BANDS if b == max_minutes), 45)
+    return column("handovers_over", f"handovers_over_{band}_today", f"Handovers >{band} min today")
 
 
 TREND_KEYS = ("occupancy", "four_hour", "longest_wait", "mffd")

@@ -16,33 +16,9 @@ from prometheus_client.metrics_core import Metric as Family
 from prometheus_client.registry import Collector
 
 from streams.core.instants import Instant, london_day, to_instant
-from streams.core.metrics import METRICS, Metric, Value
+from streams.core.metrics import AS_OF, FRESHNESS, METRICS, Value
 from streams.core.snapshot import FlowSnapshot
 from uecflow.config import Registry
-
-_SECONDS_PER = {"minutes": 60.0, "hours": 3600.0}
-PREFIX = "uecflow_"
-FRESHNESS = "uecflow_last_event_timestamp_seconds"
-
-
-def prometheus_name(metric: Metric) -> str:
-    """`ae_longest_wait_minutes` → `uecflow_ae_longest_wait_seconds`; ratios end `_ratio`."""
-    name = metric.name
-    if metric.unit in _SECONDS_PER:
-        words = [word for word in name.split("_") if word != metric.unit]
-        return PREFIX + "_".join(words) + "_seconds"
-    if metric.unit == "ratio" and not name.endswith("_ratio"):
-        return PREFIX + name + "_ratio"
-    return PREFIX + name
-
-
-_NAME = {metric.name: prometheus_name(metric) for metric in METRICS}  # targets name their series
-
-
-def prometheus_value(metric: Metric, value: Value) -> float | None:
-    if value is None:
-        return None
-    return float(value) * _SECONDS_PER.get(metric.unit, 1.0)
 
 
 class FlowCollector(Collector):
@@ -68,16 +44,17 @@ class FlowCollector(Collector):
             return
         snapshot, latest = state
         yield _gauge(
-            "uecflow_as_of_timestamp_seconds",
+            AS_OF,
             "The instant the flow metrics of this scrape are computed as of (the worker's clock).",
             [({}, as_of.timestamp())],
         )
         scopes = self._scopes(snapshot)
         for metric in METRICS:
             samples = [
-                (labels, prometheus_value(metric, values[metric.name])) for labels, values in scopes
+                (labels, metric.in_prometheus_unit(values[metric.name]))
+                for labels, values in scopes
             ]
-            yield _gauge(prometheus_name(metric), metric.help, samples)
+            yield _gauge(metric.prometheus, metric.help, samples)
         yield self._freshness(latest)
 
     def _scopes(self, snapshot: FlowSnapshot) -> list[tuple[dict[str, str], dict[str, Value]]]:
@@ -105,21 +82,13 @@ class FlowCollector(Collector):
         )
 
     def _targets(self, as_of: datetime) -> Family:
+        day = london_day(to_instant(as_of))
+        samples: list[tuple[dict[str, str], float | None]] = []
+        for metric in METRICS:
+            limit = metric.prometheus_limit(self._registry.targets, day)
+            if limit is not None:
+                samples.append(({"metric": metric.prometheus, "bound": limit.bound}, limit.value))
         targets = self._registry.targets
-        four_hour = targets.four_hour_min(london_day(to_instant(as_of)))
-        over_12h = float(targets.over_12h_max)
-        samples: list[tuple[dict[str, str], float | None]] = [
-            ({"metric": _NAME["ga_occupancy"], "bound": "max"}, targets.ga_occupancy_max),
-            ({"metric": _NAME["ae_4h_performance_today"], "bound": "min"}, four_hour),
-            ({"metric": _NAME["ae_4h_performance_month"], "bound": "min"}, four_hour),
-            (
-                {"metric": _NAME["ambulance_longest_wait_minutes"], "bound": "max"},
-                targets.handover_max_minutes * 60,
-            ),
-            ({"metric": _NAME["ae_over_12h_in_department"], "bound": "max"}, over_12h),
-            ({"metric": _NAME["ae_over_12h_after_dta"], "bound": "max"}, over_12h),
-            ({"metric": _NAME["mffd_rate"], "bound": "max"}, targets.mffd_rate_max),
-        ]
         samples += [
             (
                 {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
 from rich.console import Console
@@ -10,9 +10,8 @@ from rich.table import Table
 from rich.text import Text
 
 from streams.core.instants import LONDON
-from streams.core.metrics import Value
+from streams.core.metrics import METRICS, Limit, Value
 from streams.core.snapshot import FlowSnapshot
-from uecflow.config import Registry
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,7 +19,6 @@ class Column:
     metric: str
     header: str
     show: Callable[[Value], str]
-    breach: Callable[[Value], bool] = lambda _: False
 
 
 _NONE = "\N{EN DASH}"  # no value: a zero denominator, or nothing waiting
@@ -46,61 +44,49 @@ def _hours(value: Value) -> str:
     return _NONE if value is None else f"{value:.1f}"
 
 
-def _positive(value: Value) -> bool:
-    return value is not None and value > 0
+def _percent_limit(limit: Limit | None) -> str:
+    if limit is None:
+        return ""
+    return f"{'≤' if limit.bound == 'max' else '≥'}{limit.value:.0%}"
 
 
-def _tables(registry: Registry, four_hour_min: float | None) -> dict[str, list[Column]]:
-    occupancy_max = registry.targets.ga_occupancy_max
-
-    def below_four_hour(value: Value) -> bool:
-        return four_hour_min is not None and value is not None and value < four_hour_min
-
-    four_hour = f"≥{four_hour_min:.0%}" if four_hour_min is not None else ""
+def _tables(limits: Mapping[str, Limit | None]) -> dict[str, list[Column]]:
+    """The columns; a cell is red when its metric's target (`streams.core.metrics`) is missed."""
+    occupancy, four_hour = limits["ga_occupancy"], _percent_limit(limits["ae_4h_performance_today"])
     return {
         "Adult G&A beds": [
             Column("ga_beds_open", "Open", _count),
             Column("ga_beds_occupied", "Occupied", _count),
-            Column(
-                "ga_occupancy",
-                f"Occupancy (≤{occupancy_max:.0%})",
-                _percent,
-                lambda v: v is not None and v > occupancy_max,
-            ),
+            Column("ga_occupancy", f"Occupancy ({_percent_limit(occupancy)})", _percent),
             Column("nctr_patients", "Medically fit", _count),
             Column("mffd_rate", "MFFD share", _percent),
         ],
         "A&E now": [
             Column("ae_in_department", "In dept", _count),
-            Column("ae_over_12h_in_department", ">12 h", _count, _positive),
-            Column("ae_mh_over_12h_in_department", "MH >12 h", _count, _positive),
+            Column("ae_over_12h_in_department", ">12 h", _count),
+            Column("ae_mh_over_12h_in_department", "MH >12 h", _count),
             Column("ae_longest_wait_minutes", "Longest wait", _duration),
             Column("ae_waiting_after_dta", "After DTA", _count),
-            Column("ae_over_12h_after_dta", ">12 h after DTA", _count, _positive),
+            Column("ae_over_12h_after_dta", ">12 h after DTA", _count),
         ],
         "A&E today": [
             Column("ae_departures_today", "Departures", _count),
-            Column("ae_4h_performance_today", f"4 h {four_hour}", _percent, below_four_hour),
-            Column("ae_type1_4h_performance_today", "Type 1 4 h", _percent, below_four_hour),
-            Column("ae_over_12h_today", ">12 h", _count, _positive),
+            Column("ae_4h_performance_today", f"4 h {four_hour}", _percent),
+            Column("ae_type1_4h_performance_today", "Type 1 4 h", _percent),
+            Column("ae_over_12h_today", ">12 h", _count),
             Column("ae_mh_departures_today", "MH depart.", _count),
-            Column("ae_mh_over_12h_today", "MH >12 h", _count, _positive),
-            Column("ae_12h_trolley_waits_today", "12 h trolley", _count, _positive),
-            Column("ae_4h_performance_month", "4 h month", _percent, below_four_hour),
+            Column("ae_mh_over_12h_today", "MH >12 h", _count),
+            Column("ae_12h_trolley_waits_today", "12 h trolley", _count),
+            Column("ae_4h_performance_month", "4 h month", _percent),
         ],
         "Ambulance handovers": [
             Column("ambulances_waiting", "Waiting", _count),
-            Column(
-                "ambulance_longest_wait_minutes",
-                "Longest wait",
-                _duration,
-                lambda v: v is not None and v > registry.targets.handover_max_minutes,
-            ),
+            Column("ambulance_longest_wait_minutes", "Longest wait", _duration),
             Column("handovers_today", "Today", _count),
             Column("handover_mean_minutes_today", "Mean", _duration),
             Column("handovers_over_30_today", ">30 m", _count),
-            Column("handovers_over_45_today", ">45 m", _count, _positive),
-            Column("handovers_over_60_today", ">60 m", _count, _positive),
+            Column("handovers_over_45_today", ">45 m", _count),
+            Column("handovers_over_60_today", ">60 m", _count),
             Column("handover_hours_lost_today", "Hours lost", _hours),
         ],
     }
@@ -117,7 +103,8 @@ def _rows(snapshot: FlowSnapshot) -> Iterator[tuple[str, dict[str, Value], bool]
 
 def render(snapshot: FlowSnapshot, console: Console, footer: str = "") -> None:
     local = snapshot.as_of.astimezone(LONDON)
-    four_hour_min = snapshot.registry.targets.four_hour_min(local.date())
+    targets = snapshot.registry.targets
+    limits = {metric.name: metric.limit(targets, local.date()) for metric in METRICS}
     console.print(
         Text(
             f"NEL urgent and emergency care flow as of {local:%a %d %b %Y %H:%M} (London)",
@@ -125,18 +112,20 @@ def render(snapshot: FlowSnapshot, console: Console, footer: str = "") -> None:
         )
     )
     rows = list(_rows(snapshot))
-    for title, columns in _tables(snapshot.registry, four_hour_min).items():
+    for title, columns in _tables(limits).items():
         table = Table(title=title, title_justify="left", title_style="bold")
         table.add_column("", no_wrap=True)
         for column in columns:
             table.add_column(column.header, justify="right")
         for name, values, total in rows:
-            cells = [_cell(column, values[column.metric]) for column in columns]
+            cells = [_cell(column, values[column.metric], limits) for column in columns]
             table.add_row(Text(name, style="bold" if total else ""), *cells, end_section=total)
         console.print(table)
     if footer:
         console.print(footer)
 
 
-def _cell(column: Column, value: Value) -> Text:
-    return Text(column.show(value), style="bold red" if column.breach(value) else "")
+def _cell(column: Column, value: Value, limits: Mapping[str, Limit | None]) -> Text:
+    limit = limits[column.metric]
+    breached = limit is not None and limit.breached(value)
+    return Text(column.show(value), style="bold red" if breached else "")

@@ -29,7 +29,6 @@ from typing import Any
 
 from producers.simulator.sample import generate
 from streams.core.metrics import METRICS
-from streams.exporter import prometheus_name, prometheus_value
 from streams.topics import Topics
 from tools.harness import Broker, Worker, consumer_lag, produce, replay_document, shifted
 from uecflow.config import load_registry
@@ -180,11 +179,11 @@ def _site_differences(samples: Samples, lines: list[str]) -> list[str]:
         if "site" in dict(labels)
     }
     return [
-        f"{prometheus_name(metric)}{{site={site}}}: live {found}, replay {expected}"
+        f"{metric.prometheus}{{site={site}}}: live {found}, replay {expected}"
         for site, values in document["sites"].items()
         for metric in METRICS
-        for expected in [prometheus_value(metric, values[metric.name])]
-        for found in [live.get((prometheus_name(metric), site))]
+        for expected in [metric.in_prometheus_unit(values[metric.name])]
+        for found in [live.get((metric.prometheus, site))]
         if not _same(found, expected)
     ]
 

@@ -29,6 +29,7 @@ from producers.simulator.london_hours import LONDON
 from producers.simulator.pacing import Pacer, Sink, deliver
 from producers.simulator.sinks import JsonLinesSink, KafkaSink, SinkError
 from producers.simulator.system_model import simulate
+from streams.core.intake import Stream
 from streams.topics import DEFAULT_PARTITIONS, Topics
 from uecflow.command import EXIT_REFUSED, UsageError, runs
 from uecflow.config import Registry
@@ -236,7 +237,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     silent = parser.add_argument_group("silent-feed")
     silent.add_argument("--silent-site", metavar="CODE", help=f"default {DEFAULT_SILENT_SITE}")
     silent.add_argument(
-        "--silent-stream", choices=("ae", "beds", "ambulance"), default="ae", help="default ae"
+        "--silent-stream", choices=[s.value for s in Stream], default="ae", help="default ae"
     )
     silent.add_argument(
         "--silent-at", default="+2h", metavar="T", help="instant, or +Nh/+Nm after --start (+2h)"

@@ -41,6 +41,7 @@ from streams.core.instants import (
     to_duration,
     to_instant,
 )
+from streams.core.intake import Stream
 from streams.core.metrics import FlowParts
 from streams.core.occupancy import WardHistory, WardSnapshot
 from streams.core.snapshot import FlowSnapshot
@@ -48,7 +49,7 @@ from uecflow.config import Registry
 
 RecordKey = tuple[str, str]  # (site, attendance / handover / ward id)
 Handler = Callable[[Any, Instant, SiteClock], None]
-AE, BEDS, AMBULANCE = "ae", "beds", "ambulance"  # the feeds: one Kafka topic each
+AE, BEDS, AMBULANCE = (stream.value for stream in Stream)  # the feeds: one Kafka topic each
 DayKey = tuple[str, date]  # (site, London day)
 _NEVER = NEVER  # the watermark of a site that has applied nothing
 

@@ -9,7 +9,7 @@ import pytest
 
 from streams.core.flow import FlowState
 from streams.core.metrics import METRICS, Metric
-from streams.exporter import FlowCollector, prometheus_name
+from streams.exporter import FlowCollector
 from uecflow.config import load_registry
 
 REGISTRY = load_registry(None)
@@ -25,7 +25,17 @@ def test_metrics_page_documents_every_metric_as_the_code_defines_it(metric: Metr
 
 @pytest.mark.parametrize("metric", METRICS, ids=[metric.name for metric in METRICS])
 def test_metrics_page_names_every_metrics_prometheus_family(metric: Metric) -> None:
-    assert f"| `{prometheus_name(metric)}` |" in METRICS_PAGE
+    assert f"| `{metric.prometheus}` |" in METRICS_PAGE
+
+
+@pytest.mark.parametrize(
+    "metric", [m for m in METRICS if m.target], ids=[m.name for m in METRICS if m.target]
+)
+def test_metrics_page_gives_every_target_its_bound(metric: Metric) -> None:
+    assert metric.target is not None
+    targets = METRICS_PAGE.split("## Targets", 1)[1]
+    row = next(line for line in targets.splitlines() if f"`{metric.name}`" in line)
+    assert f"| {metric.target.bound} |" in row
 
 
 def test_metrics_page_documents_every_other_family_on_metrics() -> None:

@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from streams.core.metrics import METRICS
-from streams.exporter import prometheus_name, prometheus_value
 from streams.topics import Topics
 from tools.harness import Broker, Worker, consumer_lag, wait_for
 from uecflow.config import load_registry
@@ -58,11 +57,11 @@ def assert_same_metrics(samples: Samples, document: dict[str, Any]) -> None:
     scopes += [({"place": name}, values) for name, values in document["places"].items()]
     scopes.append(({}, document["system"]))
     differences = [
-        f"{prometheus_name(metric)}{labels}: live {live}, replay {expected}"
+        f"{metric.prometheus}{labels}: live {live}, replay {expected}"
         for labels, values in scopes
         for metric in METRICS
-        for expected in [prometheus_value(metric, values[metric.name])]
-        for live in [samples.get((prometheus_name(metric), tuple(sorted(labels.items()))))]
+        for expected in [metric.in_prometheus_unit(values[metric.name])]
+        for live in [samples.get((metric.prometheus, tuple(sorted(labels.items()))))]
         if not _same(live, expected)
     ]
     assert not differences, "\n".join(differences[:40])

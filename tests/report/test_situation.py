@@ -20,7 +20,7 @@ from report.situation import (
     trend_query,
     trend_window,
 )
-from streams.exporter import FRESHNESS
+from streams.core.metrics import FRESHNESS
 from uecflow.config import load_registry
 
 REGISTRY = load_registry(None)

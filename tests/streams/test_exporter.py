@@ -12,7 +12,7 @@ from streams.core.flow import FlowState
 from streams.core.instants import Instant, to_instant
 from streams.core.metrics import METRICS
 from streams.core.snapshot import FlowSnapshot
-from streams.exporter import FlowCollector, prometheus_name
+from streams.exporter import FlowCollector
 from tests.events_builder import REGISTRY, arrival, at, departure, state_of, ward
 
 NOW = at("2025-11-20T12:00:00Z")
@@ -40,11 +40,11 @@ def collected(
     ],
 )
 def test_names_carry_the_prefix_and_their_base_unit(metric: str, expected: str) -> None:
-    assert prometheus_name(next(m for m in METRICS if m.name == metric)) == expected
+    assert next(m for m in METRICS if m.name == metric).prometheus == expected
 
 
 def test_every_metric_name_is_unique() -> None:
-    names = [prometheus_name(metric) for metric in METRICS]
+    names = [metric.prometheus for metric in METRICS]
     assert len(set(names)) == len(names)
 
 
