@@ -55,7 +55,7 @@ from streams.exporter import FlowCollector
 from streams.topics import Topics, ensure_topics
 from streams.worker.app import RENDER_REUSE_MAX_SECONDS
 from streams.worker.pipeline import Pipeline
-from tools.harness import ROOT, Broker, Worker, produce, stream_of
+from tools.harness import ROOT, Broker, Worker, produce, site_key, stream_of
 from uecflow.config import Registry, load_registry
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -506,10 +506,10 @@ def core_cost(lines: list[str], registry: Registry) -> CoreCost:
     pipeline = Pipeline(registry, send, clock, metrics)
     metrics.register(FlowCollector(registry, pipeline.read, clock))
     pipeline.recover([])
-    messages = [(line.encode(), stream_of(line)) for line in lines]
+    messages = [(line.encode(), stream_of(line), site_key(line)) for line in lines]
     start = time.process_time()
-    for raw, stream in messages:
-        pipeline.handle(raw, stream)
+    for raw, stream, key in messages:
+        pipeline.handle(raw, stream, key=key)
         pipeline.flush()  # as the agents do: encoding the changes is part of the cost
     cpu = time.process_time() - start
     snapshot = min(_timed(lambda: generate_latest(metrics)) for _ in range(5))

@@ -85,6 +85,7 @@ class Worker:
     log_path: Path
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+    store: str = "memory"
 
     def start(self) -> None:
         command = [
@@ -94,6 +95,7 @@ class Worker:
             "--partitions", str(self.topics.partitions),
             "--port", str(self.port),
             "--data-dir", str(self.log_path.parent / f"{self.topics.prefix}-data"),
+            "--store", self.store,
             "--log-level", "warning",
         ]  # fmt: skip
         self.process = spawn(command, self.log_path, cwd=ROOT)

@@ -53,14 +53,20 @@ STREAM_OF: dict[type[EventBase], Stream] = {
 
 # Every label `Refused.kind` takes: the exporter shows each at 0 from the start, so that the first
 # refusal is an increase Prometheus can see.
-REFUSAL_KINDS = ("contract", "wrong_stream", "future", "too_late")
+REFUSAL_KINDS = ("contract", "wrong_stream", "wrong_key", "future", "too_late")
+
+
+class Keys(Enum):
+    """A message read from a file, not Kafka: it has no key to check."""
+
+    UNCHECKED = "unchecked"
 
 
 @dataclass(frozen=True, slots=True)
 class Refused:
     reason: str  # one line, for the dead-letter topic
     field: str | None = None
-    # A bounded label for counting (contract, wrong_stream, future, too_late); the reason says it.
+    # A bounded label for counting (one of REFUSAL_KINDS); the reason says it.
     kind: str = dataclasses.field(default="contract", compare=False)
 
 
@@ -93,6 +99,20 @@ class Intake:
                 "future",
             )
         return event
+
+
+def misrouted(event: Event, key: bytes | Keys | None) -> Refused | None:
+    """A message on Kafka must be keyed by its site: the site's partition, and so the worker
+    that holds its state, follow from the key. The key is never quoted: it may be anything."""
+    if key is Keys.UNCHECKED or key == event.site.encode():
+        return None
+    said = "has no Kafka key" if key is None else "has a Kafka key other than its site"
+    return Refused(
+        f"the message {said}: key each message by its site ('{event.site}') so that all of a"
+        " site's events reach the worker that counts them",
+        None,
+        "wrong_key",
+    )
 
 
 def too_late(event: Event, horizon: timedelta) -> Refused:

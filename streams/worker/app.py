@@ -10,12 +10,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, NoReturn, cast
 
 import faust
 from faust.transport.drivers import aiokafka as faust_aiokafka
@@ -52,6 +53,13 @@ FETCH_MAX_WAIT_MS = 100
 # plus its render time.
 RENDER_REUSE_FACTOR = 5.0
 RENDER_REUSE_MAX_SECONDS = 0.5
+# A write lost on its way to the changelog, or a refused message that cannot reach the dead-letter
+# topic, must never be followed by a commit of the offsets that carried it: the worker exits at
+# once (no graceful stop, which would commit) and its restart reads those messages again.
+EXIT_WRITE_LOST = 3
+# The most of a refused message's value the dead-letter topic keeps: a message near the broker's
+# size limit would not fit with its headers. The reason and the full size go in the headers.
+DEAD_LETTER_MAX_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +93,7 @@ def build_app(
         broker_session_timeout=10.0,
         broker_heartbeat_interval=3.0,
         web_host=settings.web_host,
+        web_bind=settings.web_host,  # Faust's default binds every address whatever web_host says
         web_port=settings.web_port,
         web_in_thread=False,
         autodiscover=False,
@@ -96,7 +105,7 @@ def build_app(
         key_type=bytes,
         value_type=bytes,
     )
-    writer = _TableWriter(app, table, settings.topics)
+    writer = app.changelog = _TableWriter(app, table, settings.topics)
     disable_created_metrics()  # type: ignore[no-untyped-call]  # `_created` series: no use here
     metrics = CollectorRegistry(auto_describe=False)
     pipeline = Pipeline(registry, writer.send, now, metrics)
@@ -140,6 +149,15 @@ class _Consumer(faust_aiokafka.Consumer):
             self.stop_flow()
         super().resume_partitions(tps)
 
+    async def _commit_offsets(
+        self, offsets: Mapping[TP, int], start_new_transaction: bool = True
+    ) -> bool:
+        # Faust commits the offsets of acked events; their changelog writes must have landed.
+        writer = cast(_App, self.app).changelog
+        if writer is not None:
+            await writer.confirm()
+        return bool(await super()._commit_offsets(offsets, start_new_transaction))
+
 
 class _Transport(faust_aiokafka.Transport):
     Consumer = _Consumer
@@ -147,6 +165,8 @@ class _Transport(faust_aiokafka.Transport):
 
 class _App(faust.App):
     """Faust's app with our consumer settings: Faust offers no setting for the fetch wait."""
+
+    changelog: _TableWriter | None = None
 
     def _new_transport(self) -> TransportT:
         return _Transport(self.conf.broker_consumer, self)
@@ -167,6 +187,7 @@ class _TableWriter:
     def __init__(self, app: faust.App, table: Any, topics: Topics) -> None:
         self._app, self._table, self._topics = app, table, topics
         self._pending: list[tuple[int, bytes, bytes | None]] = []
+        self._in_flight: list[asyncio.Future[Any]] = []  # delivery of what drain() sent
         self._partition_of: dict[str, int] = {}  # murmur2 in Python costs more than the write
         # The agents share one state and drain in turn: a later batch's value of a key must
         # never reach its partition before an earlier batch's.
@@ -205,11 +226,31 @@ class _TableWriter:
                 if batch is None:
                     batch = batches[partition] = producer.create_batch()
                 if batch.append(key=key, value=value, timestamp=None) is None:
-                    await producer.send_batch(batch, topic, partition=partition)
+                    await self._send(producer, batch, topic, partition)
                     batch = batches[partition] = producer.create_batch()
                     batch.append(key=key, value=value, timestamp=None)  # an empty one takes it
             for partition, batch in batches.items():
-                await producer.send_batch(batch, topic, partition=partition)
+                await self._send(producer, batch, topic, partition)
+
+    async def _send(self, producer: Any, batch: Any, topic: str, partition: int) -> None:
+        try:
+            self._in_flight.append(await producer.send_batch(batch, topic, partition=partition))
+        except Exception as error:  # any failure: the write is lost
+            halt("changelog write failed", error, topic=topic, partition=partition)
+
+    async def confirm(self) -> None:
+        """Wait until every write sent so far is in the changelog; exit the process if one
+        was lost (see EXIT_WRITE_LOST): nothing may be committed past it."""
+        in_flight, self._in_flight = self._in_flight, []
+        for delivery in in_flight:
+            try:
+                await delivery
+            except Exception as error:
+                halt(
+                    "changelog write failed",
+                    error,
+                    topic=self._table.changelog_topic.get_topic_name(),
+                )
 
 
 def _wire(
@@ -241,8 +282,21 @@ def _wire(
 
     @app.page("/health")
     async def _health(web: Any, _request: Any) -> Any:
-        status = 200 if pipeline.ready else 503
-        return web.json({"status": "ok" if pipeline.ready else "recovering"}, status=status)
+        body = health(app, pipeline)
+        return web.json(body, status=200 if body["status"] == "ready" else 503)
+
+
+def health(app: faust.App, pipeline: Pipeline) -> dict[str, Any]:
+    """`ready` once the worker serves exact numbers: its table recovered for the partitions it
+    holds now. While it recovers, the changelog messages still to read, per partition."""
+    if pipeline.ready and not (app.rebalancing or app.in_recovery):
+        return {"status": "ready"}
+    remaining = {
+        f"{tp.topic}/{tp.partition}": left
+        for tp, left in sorted(cast(Any, app.tables).recovery.active_remaining().items())
+        if left > 0
+    }
+    return {"status": "recovering", "changelog_remaining": remaining}
 
 
 class _Exposition:
@@ -293,29 +347,44 @@ def _add_agent(
         # the batch's go to the producer before Faust may commit its offsets (it commits only
         # acked events, and a batch is acked when the next one is asked for).
         async for batch in stream.take_events(BATCH_MAX, within=BATCH_WITHIN_SECONDS):
-            refusals = [(event, _handled(pipeline, event, feed)) for event in batch]
-            await writer.drain()
-            for event, refused in refusals:
-                if refused is not None:
-                    await _dead_letter(dead_letter, event, refused)
+            try:
+                refusals = [(event, _handled(pipeline, event, feed)) for event in batch]
+                await writer.drain()
+                for event, refused in refusals:
+                    if refused is not None:
+                        await _dead_letter(dead_letter, event, refused)
+            except Exception as error:
+                # Faust would restart the agent with this batch acked: its events skipped.
+                halt(f"the {feed.value} agent failed", error)
 
     app.agent(source, name=f"uecflow.{feed.value}", concurrency=1)(consume)
 
 
 def _handled(pipeline: Pipeline, event: EventT[bytes], feed: Stream) -> Refused | None:
-    refused = pipeline.handle(event.value, feed)
+    refused = pipeline.handle(event.value, feed, key=event.key)
     pipeline.flush()  # one event's changes at a time: see streams.worker.changelog
     return refused
 
 
 async def _dead_letter(topic: Any, event: EventT[bytes], refused: Refused) -> None:
     message = event.message
+    value = message.value or b""
     headers = {
         "uecflow-reason": refused.reason.encode(),
         "uecflow-field": (refused.field or "").encode(),
         "uecflow-source": f"{message.topic}/{message.partition}/{message.offset}".encode(),
+        "uecflow-size": str(len(value)).encode(),
     }
-    await topic.send(key=message.key, value=message.value, headers=headers)
+    if len(value) > DEAD_LETTER_MAX_BYTES:
+        headers["uecflow-truncated"] = str(DEAD_LETTER_MAX_BYTES).encode()
+        value = value[:DEAD_LETTER_MAX_BYTES]
+    try:
+        # Awaited to delivery: the offset of a refused message is committed only once its dead
+        # letter is on the topic.
+        await (await topic.send(key=message.key, value=value, headers=headers))
+    except Exception as error:
+        halt("dead letter could not be written", error, topic=message.topic,
+             partition=message.partition, offset=message.offset)  # fmt: skip
     # The field, not the reason: a reason may quote what the sender wrote.
     log.warning(
         "dead letter",
@@ -327,6 +396,16 @@ async def _dead_letter(topic: Any, event: EventT[bytes], refused: Refused) -> No
             "field": refused.field or "the whole message",
         },
     )
+
+
+def halt(what: str, error: BaseException, **where: object) -> NoReturn:
+    """Exit at once, committing nothing more (see EXIT_WRITE_LOST); the restart re-reads."""
+    log.critical(
+        f"{what}: stopping before any offset past it is committed",
+        extra={**where, "error": type(error).__name__, "exit_code": EXIT_WRITE_LOST},
+    )
+    logging.shutdown()
+    os._exit(EXIT_WRITE_LOST)
 
 
 def run_worker(settings: WorkerSettings, registry: Registry, logging_config: dict[str, Any]) -> int:

@@ -12,7 +12,7 @@ from prometheus_client import CollectorRegistry, Counter
 
 from streams.core.flow import FlowState, Outcome
 from streams.core.instants import Instant, to_instant
-from streams.core.intake import REFUSAL_KINDS, Intake, Refused, Stream, too_late
+from streams.core.intake import REFUSAL_KINDS, Intake, Keys, Refused, Stream, misrouted, too_late
 from streams.core.snapshot import FlowSnapshot
 from streams.worker.changelog import LoggedStores, Send
 from uecflow.config import Registry
@@ -74,11 +74,16 @@ class Pipeline:
         """Send the state's changes to the changelog: after each batch, before its commit."""
         return self._logged.flush()
 
-    def handle(self, raw: bytes | None, stream: Stream) -> Refused | None:
-        """Apply one message; return why it is refused, if it is (for the dead-letter topic)."""
+    def handle(
+        self, raw: bytes | None, stream: Stream, *, key: bytes | Keys | None
+    ) -> Refused | None:
+        """Apply one message; return why it is refused, if it is (for the dead-letter topic).
+        `key` is its Kafka key, which must be its site's."""
         state = self._state
         assert state is not None, "handle() before recover()"
         admitted = self._intake.admit(raw, stream, self._clock())
+        if not isinstance(admitted, Refused):
+            admitted = misrouted(admitted, key) or admitted
         if isinstance(admitted, Refused):
             self._rejected.labels(stream.value, admitted.kind).inc()
             return admitted

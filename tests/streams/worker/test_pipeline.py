@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import pytest
 from prometheus_client import CollectorRegistry
 
 from events import Event
-from streams.core.intake import REFUSAL_KINDS, Refused, Stream
+from streams.core.intake import REFUSAL_KINDS, Keys, Refused, Stream
 from streams.worker.pipeline import Pipeline
 from tests.events_builder import REGISTRY, arrival, at, departure
 
@@ -47,8 +48,8 @@ def in_department(pipeline: Pipeline, as_of: datetime = NOW) -> object:
 def test_a_resent_event_is_counted_once_and_as_a_duplicate() -> None:
     pipeline, metrics = started(Changelog())
     event = raw(arrival("a1", "2025-11-20T08:00:00Z"))
-    assert pipeline.handle(event, Stream.AE) is None
-    assert pipeline.handle(event, Stream.AE) is None
+    assert pipeline.handle(event, Stream.AE, key=b"R1H12") is None
+    assert pipeline.handle(event, Stream.AE, key=b"R1H12") is None
     assert in_department(pipeline) == 1
     assert metrics.get_sample_value("uecflow_events_processed_total", {"stream": "ae"}) == 1
     assert metrics.get_sample_value("uecflow_events_duplicate_total", {"stream": "ae"}) == 1
@@ -56,9 +57,9 @@ def test_a_resent_event_is_counted_once_and_as_a_duplicate() -> None:
 
 def test_an_event_older_than_the_lateness_horizon_is_refused_with_its_reason() -> None:
     pipeline, metrics = started(Changelog())
-    pipeline.handle(raw(arrival("a1", "2025-11-20T11:00:00Z")), Stream.AE)
+    pipeline.handle(raw(arrival("a1", "2025-11-20T11:00:00Z")), Stream.AE, key=b"R1H12")
     late = NOW - REGISTRY.lateness_horizon - timedelta(hours=2)
-    refused = pipeline.handle(raw(arrival("a2", late)), Stream.AE)
+    refused = pipeline.handle(raw(arrival("a2", late)), Stream.AE, key=b"R1H12")
     assert isinstance(refused, Refused)
     assert "too late" in refused.reason
     labels = {"stream": "ae", "reason": "too_late"}
@@ -70,7 +71,7 @@ def test_a_restarted_pipeline_has_the_same_state_and_freshness() -> None:
     pipeline, _ = started(changelog)
     for event in [arrival("a1", "2025-11-20T08:00:00Z"), arrival("a2", "2025-11-20T09:00:00Z"),
                   departure("a1", "2025-11-20T10:00:00Z")]:  # fmt: skip
-        pipeline.handle(raw(event), Stream.AE)
+        pipeline.handle(raw(event), Stream.AE, key=b"R1H12")
     pipeline.flush()
     restarted, _ = started(changelog)
     assert in_department(restarted) == 1
@@ -88,3 +89,24 @@ def test_every_refusal_counter_is_exposed_at_zero_before_the_first_refusal() -> 
         for kind in REFUSAL_KINDS:
             labels = {"stream": stream.value, "reason": kind}
             assert metrics.get_sample_value("uecflow_events_rejected_total", labels) == 0
+
+
+@pytest.mark.parametrize(("key", "said"), [(None, "no Kafka key"), (b"RQX", "other than its site")])
+def test_a_message_not_keyed_by_its_site_is_refused_and_not_counted(
+    key: bytes | None, said: str
+) -> None:
+    pipeline, metrics = started(Changelog())
+    refused = pipeline.handle(raw(arrival("a1", "2025-11-20T08:00:00Z")), Stream.AE, key=key)
+    assert isinstance(refused, Refused)
+    assert said in refused.reason
+    assert "RQX" not in refused.reason  # the key is never quoted: it may be anything
+    assert in_department(pipeline) == 0
+    labels = {"stream": "ae", "reason": "wrong_key"}
+    assert metrics.get_sample_value("uecflow_events_rejected_total", labels) == 1
+
+
+def test_a_message_from_a_file_has_no_key_to_check() -> None:
+    pipeline, _ = started(Changelog())
+    event = raw(arrival("a1", "2025-11-20T08:00:00Z"))
+    assert pipeline.handle(event, Stream.AE, key=Keys.UNCHECKED) is None
+    assert in_department(pipeline) == 1
