@@ -94,12 +94,16 @@ class Worker:
             "--topic-prefix", self.topics.prefix,
             "--partitions", str(self.topics.partitions),
             "--port", str(self.port),
-            "--data-dir", str(self.log_path.parent / f"{self.topics.prefix}-data"),
+            "--data-dir", str(self.data_dir),
             "--store", self.store,
             "--log-level", "warning",
         ]  # fmt: skip
         self.process = spawn(command, self.log_path, cwd=ROOT)
         wait_for(self.healthy, f"worker {self.topics.prefix} to recover its state", 90)
+
+    @property
+    def data_dir(self) -> Path:
+        return self.log_path.parent / f"{self.topics.prefix}-data"
 
     def healthy(self) -> bool:
         assert self.process is not None

@@ -128,6 +128,24 @@ class _ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
         consumer._fetch_max_wait_ms = FETCH_MAX_WAIT_MS
         return consumer
 
+    async def seek_to_committed(self) -> Mapping[TP, int]:
+        return cast(Mapping[TP, int], await self.call_thread(self._seek_every_source))
+
+    async def _seek_every_source(self) -> Mapping[Any, int | None]:
+        # aiokafka seeks only partitions committed past offset 0; one with no commit, or at 0,
+        # stays wherever its fetches have reached. Records the flow dropped while it was held
+        # still (see _Consumer) would then be skipped: those partitions go to their start.
+        consumer = self._ensure_consumer()
+        committed: Mapping[Any, int | None] = await consumer.seek_to_committed()
+        for tp, offset in committed.items():
+            if offset or cast(Any, self.consumer)._is_changelog_tp(tp):
+                continue
+            if offset == 0:
+                consumer.seek(tp, 0)
+            else:
+                await consumer.seek_to_beginning(tp)  # the "earliest" of auto_offset_reset
+        return committed
+
 
 class _Consumer(faust_aiokafka.Consumer):
     """Faust's consumer, with its source partitions held still until they have been sought.
@@ -137,7 +155,8 @@ class _Consumer(faust_aiokafka.Consumer):
     issue 596). Records fetched in between reached the agents and, after the seek, again: the
     second copies are never acked, Faust's commits stop at them, and a restarted worker's lag
     never came down (the kill test, 2 runs in 4). The flow stops when a source partition is
-    resumed; Faust resumes it itself once the seek is done.
+    resumed, which drops what is fetched meanwhile; the seek then moves every source partition
+    back (see _ConsumerThread), and Faust resumes the flow once it is done.
     """
 
     def _new_consumer_thread(self) -> faust_aiokafka.AIOKafkaConsumerThread:
@@ -172,43 +191,60 @@ class _App(faust.App):
         return _Transport(self.conf.broker_consumer, self)
 
 
+Change = tuple[int, bytes, bytes | None]  # partition, key, value (None: deleted)
+
+
+@dataclass(slots=True)
+class _Sent:
+    """One record batch on its way to the changelog, with the changes it carries."""
+
+    delivery: asyncio.Future[Any]
+    partition: int
+    changes: list[Change]
+
+
 class _TableWriter:
-    """Writes a change to the table's local store now, and to its changelog on `drain()`, in
-    the site's partition.
+    """Writes a change to the table's changelog on `drain()`, in the site's partition, and to
+    its local store: the memory store at once, RocksDB once the changelog has it.
 
     Faust's own `table[key] = value` would use the partition of the event being processed (the
     flow core also writes outside any event: the sweep after recovery), and would pass every
     message through Faust's producer buffer, which sends one at a time: at several messages an
     event that buffer was the worker's bottleneck. `drain()` hands them to aiokafka's producer
     as one record batch per partition (a send of its own per message cost a future and a
-    task each); Faust flushes that producer before it commits offsets.
+    task each); `confirm()`, before every commit, waits for them.
+
+    RocksDB outlives the process, so it must never hold a change the changelog lacks: a change
+    written there and lost on its way to Kafka would make the restarted worker see the event as
+    counted (its id is there) and never send it again, and recovery would lay older changelog
+    values over the newer local ones. So RocksDB takes a change only once the broker has it, and
+    records the changelog offset it has reached (Faust's persisted offset): a restart reads only
+    the changelog written after it.
     """
 
     def __init__(self, app: faust.App, table: Any, topics: Topics) -> None:
         self._app, self._table, self._topics = app, table, topics
-        self._pending: list[tuple[int, bytes, bytes | None]] = []
-        self._in_flight: list[asyncio.Future[Any]] = []  # delivery of what drain() sent
+        self._pending: list[Change] = []
+        self._in_flight: list[_Sent] = []
         self._partition_of: dict[str, int] = {}  # murmur2 in Python costs more than the write
         # The agents share one state and drain in turn: a later batch's value of a key must
         # never reach its partition before an earlier batch's.
         self._draining = asyncio.Lock()
 
+    @property
+    def _durable(self) -> bool:
+        return hasattr(self._table.data, "_db_for_partition")  # RocksDB: a database a partition
+
     def send(self, site: str, key: bytes, value: bytes | None) -> None:
         partition = self._partition_of.get(site)
         if partition is None:
             partition = self._partition_of[site] = self._topics.partition_of(site)
-        store = self._table.data
-        if hasattr(store, "_db_for_partition"):  # RocksDB: one database per partition
-            store._key_index[key] = partition
-            db = store._db_for_partition(partition)
+        if not self._durable:
+            store = self._table.data
             if value is None:
-                db.delete(key)
+                store.pop(key, None)
             else:
-                db.put(key, value)
-        elif value is None:
-            store.pop(key, None)
-        else:
-            store[key] = value
+                store[key] = value
         self._pending.append((partition, key, value))
 
     async def drain(self) -> None:
@@ -218,39 +254,55 @@ class _TableWriter:
                 return
             topic = self._table.changelog_topic.get_topic_name()
             producer = cast(Any, self._app.producer)._ensure_producer()  # aiokafka's own
-            batches: dict[int, Any] = {}
+            batches: dict[int, tuple[Any, list[Change]]] = {}
             # Each partition's messages stay in the order they were written: a batch is sent
             # when full, before the next one of its partition is begun.
-            for partition, key, value in pending:
-                batch = batches.get(partition)
+            for change in pending:
+                partition, key, value = change
+                batch, changes = batches.get(partition) or (None, [])
                 if batch is None:
-                    batch = batches[partition] = producer.create_batch()
+                    batch, changes = batches[partition] = (producer.create_batch(), [])
                 if batch.append(key=key, value=value, timestamp=None) is None:
-                    await self._send(producer, batch, topic, partition)
-                    batch = batches[partition] = producer.create_batch()
+                    await self._send(producer, batch, topic, partition, changes)
+                    batch, changes = batches[partition] = (producer.create_batch(), [])
                     batch.append(key=key, value=value, timestamp=None)  # an empty one takes it
-            for partition, batch in batches.items():
-                await self._send(producer, batch, topic, partition)
+                changes.append(change)
+            for partition, (batch, changes) in batches.items():
+                await self._send(producer, batch, topic, partition, changes)
 
-    async def _send(self, producer: Any, batch: Any, topic: str, partition: int) -> None:
+    async def _send(
+        self, producer: Any, batch: Any, topic: str, partition: int, changes: list[Change]
+    ) -> None:
         try:
-            self._in_flight.append(await producer.send_batch(batch, topic, partition=partition))
+            delivery = await producer.send_batch(batch, topic, partition=partition)
         except Exception as error:  # any failure: the write is lost
             halt("changelog write failed", error, topic=topic, partition=partition)
+        self._in_flight.append(_Sent(delivery, partition, changes if self._durable else []))
 
     async def confirm(self) -> None:
-        """Wait until every write sent so far is in the changelog; exit the process if one
-        was lost (see EXIT_WRITE_LOST): nothing may be committed past it."""
+        """Wait until every write sent so far is in the changelog, then (RocksDB) keep it
+        locally; exit the process if one was lost (see EXIT_WRITE_LOST): nothing may be
+        committed past it."""
         in_flight, self._in_flight = self._in_flight, []
-        for delivery in in_flight:
+        topic = self._table.changelog_topic.get_topic_name()
+        for sent in in_flight:
             try:
-                await delivery
+                landed = await sent.delivery
             except Exception as error:
-                halt(
-                    "changelog write failed",
-                    error,
-                    topic=self._table.changelog_topic.get_topic_name(),
-                )
+                halt("changelog write failed", error, topic=topic, partition=sent.partition)
+            if sent.changes:
+                self._keep(sent, landed.offset + len(sent.changes) - 1, topic)
+
+    def _keep(self, sent: _Sent, last_offset: int, topic: str) -> None:
+        store = self._table.data
+        db = store._db_for_partition(sent.partition)
+        for _, key, value in sent.changes:
+            store._key_index[key] = sent.partition
+            if value is None:
+                db.delete(key)
+            else:
+                db.put(key, value)
+        store.set_persisted_offset(TP(topic, sent.partition), last_offset)
 
 
 def _wire(
@@ -267,6 +319,7 @@ def _wire(
 
     @app.on_rebalance_complete.connect  # type: ignore[arg-type]  # mode's stub wants a sync def
     async def _recovered(_sender: Any, *_: Any, **__: Any) -> None:
+        await writer.confirm()  # RocksDB: what is on its way belongs in the state read now
         pipeline.recover(list(table.data.items()))
         await writer.drain()
         log.info("flow state recovered from the changelog", extra={"entries": len(table.data)})

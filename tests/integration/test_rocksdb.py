@@ -1,0 +1,89 @@
+"""The store a deployment uses (RocksDB, `--store rocksdb`), on a real broker: a crash or a
+restart ends with the numbers of `uecflow replay`, and a restart reads only the changelog
+written since the last commit, not all of it."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from kafka import KafkaConsumer, TopicPartition
+from rocksdict import AccessType, Rdict
+
+from streams.topics import Topics
+from streams.worker.app import TABLE
+from tests.integration.live_metrics import as_of, assert_same_metrics, scrape_when_lag_is_zero
+from tools.harness import Broker, Worker, consumer_lag, produce, replay_document, wait_for
+
+pytestmark = [pytest.mark.kafka, pytest.mark.slow]
+PERSISTED_OFFSET = b"__faust\0offset__"  # Faust's key for it in each partition's database
+
+
+@pytest.fixture
+def rocksdb_worker(broker: Broker, topics: Topics, run_dir: Path) -> Iterator[Worker]:
+    worker = Worker(broker.bootstrap, topics, run_dir / f"{topics.prefix}.log", store="rocksdb")
+    worker.start()
+    yield worker
+    worker.stop()
+
+
+def test_a_rocksdb_worker_killed_mid_stream_recovers_without_losing_or_double_counting(
+    broker: Broker, topics: Topics, rocksdb_worker: Worker, nel_events: list[str]
+) -> None:
+    half = len(nel_events) // 2
+    produce(broker.bootstrap, topics, nel_events[:half])
+    wait_for(lambda: consumer_lag(broker.bootstrap, topics) < half, "a commit", 60)
+    sender = threading.Thread(target=produce, args=(broker.bootstrap, topics, nel_events[half:]))
+    sender.start()
+    rocksdb_worker.stop(signal.SIGKILL)
+    sender.join()
+    rocksdb_worker.start()
+    samples = scrape_when_lag_is_zero(rocksdb_worker, broker, topics)
+    assert_same_metrics(samples, replay_document(nel_events, as_of(samples)))
+
+
+def test_a_stopped_rocksdb_worker_has_kept_the_whole_changelog_and_restarts_exact(
+    broker: Broker, topics: Topics, rocksdb_worker: Worker, nel_events: list[str]
+) -> None:
+    produce(broker.bootstrap, topics, nel_events)
+    wait_for(lambda: consumer_lag(broker.bootstrap, topics) == 0, "the day", 120)
+    assert rocksdb_worker.stop(signal.SIGTERM) == 0
+    changelog = f"{topics.prefix}-worker-{TABLE}-changelog"
+    ends = _end_offsets(broker, changelog, topics.partitions)
+    # Each partition's database says it holds the changelog up to its last message: the
+    # restart reads none of it again.
+    assert _persisted_offsets(rocksdb_worker, topics.partitions) == {
+        partition: end - 1 for partition, end in ends.items() if end > 0
+    }
+    rocksdb_worker.start()
+    samples = scrape_when_lag_is_zero(rocksdb_worker, broker, topics)
+    assert_same_metrics(samples, replay_document(nel_events, as_of(samples)))
+
+
+def _end_offsets(broker: Broker, topic: str, partitions: int) -> dict[int, int]:
+    consumer = KafkaConsumer(bootstrap_servers=broker.bootstrap)
+    try:
+        ends = consumer.end_offsets([TopicPartition(topic, p) for p in range(partitions)])
+    finally:
+        consumer.close()
+    return {tp.partition: end for tp, end in ends.items()}
+
+
+def _persisted_offsets(worker: Worker, partitions: int) -> dict[int, int]:
+    found = {}
+    for partition in range(partitions):
+        paths = list(worker.data_dir.rglob(f"{TABLE}-{partition}.db"))
+        assert len(paths) <= 1, paths
+        if not paths:
+            continue
+        db = Rdict(str(paths[0]), access_type=AccessType.read_only())
+        try:
+            offset = db.get(PERSISTED_OFFSET)
+        finally:
+            db.close()
+        if offset is not None:
+            found[partition] = int(offset)
+    return found
