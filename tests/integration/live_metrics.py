@@ -3,15 +3,34 @@
 from __future__ import annotations
 
 import math
+import signal
+import threading
 from datetime import UTC, datetime
 from typing import Any
 
 from streams.core.metrics import METRICS
 from streams.topics import Topics
-from tools.harness import Broker, Worker, consumer_lag, wait_for
+from tools.harness import Broker, Worker, consumer_lag, produce, wait_for
 from uecflow.config import load_registry
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
+
+
+def killed_mid_stream_and_restarted(
+    worker: Worker, broker: Broker, topics: Topics, lines: list[str]
+) -> Samples:
+    """Half the lines, a commit, the rest sent while the worker is SIGKILLed and restarted;
+    then /metrics once it has caught up."""
+    half = len(lines) // 2
+    produce(broker.bootstrap, topics, lines[:half])
+    # Killed after its first commit of offsets, so that the restart resumes mid-stream.
+    wait_for(lambda: consumer_lag(broker.bootstrap, topics) < half, "a commit", 60)
+    sender = threading.Thread(target=produce, args=(broker.bootstrap, topics, lines[half:]))
+    sender.start()
+    worker.stop(signal.SIGKILL)
+    sender.join()
+    worker.start()
+    return scrape_when_lag_is_zero(worker, broker, topics)
 
 
 def scrape_when_done(worker: Worker, broker: Broker, topics: Topics, produced: int) -> Samples:

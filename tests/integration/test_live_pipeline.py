@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import signal
 import threading
 
 import pytest
@@ -13,13 +12,13 @@ from tests.integration.live_metrics import (
     assert_same_metrics,
     counter,
     handled,
+    killed_mid_stream_and_restarted,
     scrape_when_done,
     scrape_when_lag_is_zero,
 )
 from tools.harness import (
     Broker,
     Worker,
-    consumer_lag,
     dead_letters,
     produce,
     replay_document,
@@ -55,16 +54,7 @@ def test_every_invalid_event_is_on_the_dead_letter_topic_with_its_reason(
 def test_a_worker_killed_mid_stream_recovers_without_losing_or_double_counting(
     broker: Broker, topics: Topics, worker: Worker, nel_events: list[str]
 ) -> None:
-    half = len(nel_events) // 2
-    produce(broker.bootstrap, topics, nel_events[:half])
-    # Killed after its first commit of offsets, so that the restart resumes mid-stream.
-    wait_for(lambda: consumer_lag(broker.bootstrap, topics) < half, "a commit", 60)
-    sender = threading.Thread(target=produce, args=(broker.bootstrap, topics, nel_events[half:]))
-    sender.start()
-    worker.stop(signal.SIGKILL)
-    sender.join()
-    worker.start()
-    samples = scrape_when_lag_is_zero(worker, broker, topics)
+    samples = killed_mid_stream_and_restarted(worker, broker, topics, nel_events)
     assert_same_metrics(samples, replay_document(nel_events, as_of(samples)))
     # The restarted worker took its state from the changelog, not the topics from the start.
     assert handled(samples) < len(nel_events)

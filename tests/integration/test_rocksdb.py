@@ -5,7 +5,6 @@ written since the last commit, not all of it."""
 from __future__ import annotations
 
 import signal
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +14,12 @@ from rocksdict import AccessType, Rdict
 
 from streams.topics import Topics
 from streams.worker.app import TABLE
-from tests.integration.live_metrics import as_of, assert_same_metrics, scrape_when_lag_is_zero
+from tests.integration.live_metrics import (
+    as_of,
+    assert_same_metrics,
+    killed_mid_stream_and_restarted,
+    scrape_when_lag_is_zero,
+)
 from tools.harness import Broker, Worker, consumer_lag, produce, replay_document, wait_for
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
@@ -33,15 +37,7 @@ def rocksdb_worker(broker: Broker, topics: Topics, run_dir: Path) -> Iterator[Wo
 def test_a_rocksdb_worker_killed_mid_stream_recovers_without_losing_or_double_counting(
     broker: Broker, topics: Topics, rocksdb_worker: Worker, nel_events: list[str]
 ) -> None:
-    half = len(nel_events) // 2
-    produce(broker.bootstrap, topics, nel_events[:half])
-    wait_for(lambda: consumer_lag(broker.bootstrap, topics) < half, "a commit", 60)
-    sender = threading.Thread(target=produce, args=(broker.bootstrap, topics, nel_events[half:]))
-    sender.start()
-    rocksdb_worker.stop(signal.SIGKILL)
-    sender.join()
-    rocksdb_worker.start()
-    samples = scrape_when_lag_is_zero(rocksdb_worker, broker, topics)
+    samples = killed_mid_stream_and_restarted(rocksdb_worker, broker, topics, nel_events)
     assert_same_metrics(samples, replay_document(nel_events, as_of(samples)))
 
 
