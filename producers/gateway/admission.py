@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from events.parse import EventParser, InvalidEvent
 from producers.gateway.body import json_value
@@ -117,6 +117,18 @@ def _claimed(raw: bytes) -> Claimed:
     event_id, site = value.get("event_id"), value.get("site")
     return Claimed(
         # Echoed back only if it could be an event_id under the contract (1-128 characters).
-        event_id if isinstance(event_id, str) and 0 < len(event_id) <= 128 else None,
-        site if isinstance(site, str) else None,
+        event_id if _text(event_id) and 0 < len(event_id) <= 128 else None,
+        site if _text(site) else None,
     )
+
+
+def _text(value: object) -> TypeGuard[str]:
+    """A string the answer can carry: Python's JSON reader takes a lone surrogate escape
+    (`"\\ud800"`) that no UTF-8 answer can hold; echoing one failed the whole request."""
+    if not isinstance(value, str):
+        return False
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -295,3 +295,17 @@ def test_every_message_sent_parses_as_the_worker_parses_it(
     client.post("/v1/events", json=batch, headers=bearer("R1H"))
     parser = EventParser(load_registry())
     assert [parser.parse(m.value).event_id for m in sender.sent] == [e["event_id"] for e in batch]
+
+
+def test_an_event_id_no_utf8_can_carry_is_refused_alone_and_the_rest_accepted(
+    client: TestClient, sender: FakeSender
+) -> None:
+    # Python's JSON reader takes a lone surrogate escape; the answer could not echo it.
+    bad = json.dumps(event(event_id="x")).replace('"x"', '"\\ud800"').encode()
+    body = _lines(event(event_id="ok")) + bad + b"\n"
+    response = client.post("/v1/events", content=body, headers={**bearer("R1H"), **NDJSON})
+    assert response.status_code == 202
+    assert response.json()["accepted"] == [{"index": 0, "event_id": "ok"}]
+    (rejected,) = response.json()["rejected"]
+    assert (rejected["index"], rejected["event_id"], rejected["status"]) == (1, None, 422)
+    assert len(sender.sent) == 1
