@@ -14,7 +14,7 @@ import argparse
 import json
 import sys
 from collections.abc import Iterable, Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -29,6 +29,7 @@ from uecflow.command import EXIT_OK, EXIT_REFUSED, UsageError, runs
 from uecflow.config import Registry
 
 SETTLE_EVERY = 10_000
+LINGER_MS = 20
 PROGRESS_FROM_BYTES = 20 * 1024 * 1024
 
 
@@ -70,14 +71,23 @@ def messages(
 
 
 def send_all(producer: Any, outgoing: Iterable[Message | Rejected], timeout: float) -> Tally:
-    """Send every message; count it as sent only once Kafka acknowledged it."""
+    """Send every message; count it as sent only once Kafka acknowledged it. Once Kafka cannot
+    take a message within the timeout, no more is sent: each remaining valid line is reported
+    as not sent (another wait per line would make the run last hours with the broker down)."""
     tally = Tally()
     pending: list[tuple[Message, Any]] = []
+    down: str | None = None
     for item in outgoing:
         if isinstance(item, Rejected):
             tally.rejected.append(item)
-            continue
-        pending.append((item, producer.send(item.topic, key=item.key, value=item.value)))
+        elif down is not None:
+            tally.failed.append(Rejected(item.line, f"not sent: {down}"))
+        else:
+            try:
+                pending.append((item, producer.send(item.topic, key=item.key, value=item.value)))
+            except KafkaError as error:
+                down = f"Kafka did not take line {item.line} within the timeout ({error})"
+                tally.failed.append(Rejected(item.line, f"not sent: {down}"))
         if len(pending) >= SETTLE_EVERY:  # bounded memory on files of millions of lines
             _settle(producer, pending, timeout, tally)
     _settle(producer, pending, timeout, tally)
@@ -87,7 +97,9 @@ def send_all(producer: Any, outgoing: Iterable[Message | Rejected], timeout: flo
 def _settle(
     producer: Any, pending: list[tuple[Message, Any]], timeout: float, tally: Tally
 ) -> None:
-    producer.flush(timeout=timeout)
+    # What is not acknowledged by then is reported so, line by line, below.
+    with suppress(KafkaError):
+        producer.flush(timeout=timeout)
     for message, future in pending:
         if future.succeeded():
             tally.sent += 1
@@ -109,7 +121,8 @@ def _run(args: argparse.Namespace, registry: Registry) -> int:
                 f"uecflow produce: cannot reach Kafka at {args.bootstrap}: {error}", file=sys.stderr
             )
             return EXIT_REFUSED
-        stack.callback(producer.close)
+        # Bounded: kafka-python's close() waits for ever for what the broker never answers.
+        stack.callback(producer.close, timeout=min(args.timeout, 5.0))
         tally = send_all(producer, messages(source, EventParser(registry), topics), args.timeout)
     _report(tally, args.rejects)
     return EXIT_OK if not (tally.rejected or tally.failed) else EXIT_REFUSED
@@ -120,9 +133,11 @@ def _producer(bootstrap: str, timeout: float) -> KafkaProducer:
         bootstrap_servers=bootstrap,
         acks="all",
         enable_idempotence=True,
-        linger_ms=20,
+        linger_ms=LINGER_MS,
+        # kafka-python refuses a delivery timeout shorter than linger plus request timeout.
         delivery_timeout_ms=int(timeout * 1000),
-        request_timeout_ms=min(30_000, int(timeout * 1000)),
+        request_timeout_ms=max(1, min(30_000, int(timeout * 1000) - LINGER_MS)),
+        max_block_ms=int(timeout * 1000),  # send() waits this long for metadata or buffer room
         client_id="uecflow-produce",
     )
 

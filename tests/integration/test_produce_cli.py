@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
-from kafka import KafkaConsumer
+from kafka import KafkaConsumer, TopicPartition
 
 from events.parse import EventParser, InvalidEvent
 from streams.core.intake import Stream
 from streams.topics import Topics
-from tools.harness import UECFLOW, Broker, free_port
+from tools.harness import UECFLOW, Broker, free_port, wait_for
 from uecflow.config import load_registry
 
 pytestmark = pytest.mark.kafka
@@ -55,6 +57,50 @@ def test_without_a_reachable_broker_nothing_is_reported_sent_and_the_run_fails()
     result = produce(str(SAMPLE), "--bootstrap", f"127.0.0.1:{free_port()}", "--timeout", "5")
     assert result.returncode == 1
     assert "cannot reach Kafka" in result.stderr
+
+
+def test_with_the_broker_gone_mid_file_the_run_ends_within_its_timeout_and_says_what_was_sent(
+    broker: Broker, topics: Topics
+) -> None:
+    lines = SAMPLE.read_bytes().splitlines(keepends=True)
+    half = len(lines) // 2
+    command = [str(UECFLOW), "produce", "-", "--bootstrap", broker.bootstrap,
+               "--topic-prefix", topics.prefix, "--timeout", "10"]  # fmt: skip
+    process = subprocess.Popen(
+        command, stdin=subprocess.PIPE, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL
+    )
+    assert process.stdin is not None
+    try:
+        process.stdin.write(b"".join(lines[:half]))
+        process.stdin.flush()
+        wait_for(lambda: _on_topics(broker, topics) > 0, "the first lines on Kafka", 60)
+        broker.kill()
+        started = time.monotonic()
+        _, stderr = process.communicate(input=b"".join(lines[half:]), timeout=120)
+        took = time.monotonic() - started
+    finally:
+        if process.poll() is None:
+            process.kill()
+        broker.start()  # the session's other tests need it
+    assert process.returncode == 1
+    assert took < 3 * 10 + 10  # the timeout, waited at most for the metadata, a flush and close
+    summary = stderr.decode().splitlines()[-1]
+    sent, rejected, failed = (int(n) for n in re.findall(r"\d+", summary))
+    assert (rejected, sent + rejected + failed) == (10, len(lines))
+    assert failed > 0
+
+
+def _on_topics(broker: Broker, topics: Topics) -> int:
+    consumer = KafkaConsumer(bootstrap_servers=broker.bootstrap)
+    try:
+        partitions = [
+            TopicPartition(topics.of(stream), p)
+            for stream in Stream
+            for p in range(topics.partitions)
+        ]
+        return sum(consumer.end_offsets(partitions).values())
+    finally:
+        consumer.close()
 
 
 def _valid(line: str) -> bool:

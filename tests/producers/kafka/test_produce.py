@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from kafka.errors import KafkaTimeoutError
 
 from events import Event
 from events.parse import EventParser
@@ -78,3 +79,38 @@ def test_a_line_kafka_did_not_acknowledge_is_not_counted_as_sent() -> None:
 def test_a_leading_byte_order_mark_is_ignored(first: bytes) -> None:
     lines = [first + line(arrival("a1", at("2025-11-20T08:00:00Z")))]
     assert isinstance(next(messages(lines, PARSER, TOPICS)), Message)
+
+
+class Unreachable(Producer):
+    """Takes the first `takes` messages, then refuses every send as Kafka does when it stays
+    down past the timeout; never acknowledges anything in flush."""
+
+    def __init__(self, takes: int) -> None:
+        super().__init__()
+        self._takes = takes
+
+    def send(self, topic: str, key: bytes, value: bytes) -> Future:
+        if len(self.sent) >= self._takes:
+            raise KafkaTimeoutError("Failed to update metadata after 5.0 secs.")
+        self.sent.append((topic, key, value))
+        never = Future(False)
+        never.is_done = False
+        return never
+
+    def flush(self, timeout: float) -> None:
+        raise KafkaTimeoutError(f"Timeout after waiting for {timeout} secs.")
+
+
+def test_once_kafka_cannot_take_a_line_no_more_are_sent_and_each_is_reported() -> None:
+    lines = [line(arrival(f"a{n}", at("2025-11-20T08:00:00Z"))) for n in range(5)]
+    lines.insert(3, b"not json\n")
+    producer = Unreachable(takes=2)
+    tally = send_all(producer, messages(lines, PARSER, TOPICS), timeout=5)
+    assert len(producer.sent) == 2
+    assert tally.sent == 0
+    assert [problem.line for problem in tally.rejected] == [4]
+    failed = {problem.line: problem.reason for problem in tally.failed}
+    assert sorted(failed) == [1, 2, 3, 5, 6]
+    assert failed[1] == "not acknowledged by Kafka: no acknowledgement in time"
+    assert failed[3].startswith("not sent: Kafka did not take line 3")
+    assert failed[6] == failed[3]
