@@ -84,7 +84,7 @@ def split_events(body: bytes, as_lines: bool, max_events: int) -> list[tuple[int
 
 def json_value(text: bytes) -> Any:
     """Strict JSON: raises ValueError (UnicodeDecodeError too) or RecursionError; no NaN."""
-    return json.loads(text.decode("utf-8"), parse_constant=_no_constant)
+    return json.loads(text.decode("utf-8"), parse_constant=_no_constant, parse_int=_integer)
 
 
 def _check_count(count: int, max_events: int) -> None:
@@ -132,6 +132,17 @@ def _one_json_value(text: bytes) -> bool:
 
 def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
+
+
+INTEGER_DIGITS_MAX = 20  # far beyond any count the contract takes; what the event parser says
+
+
+def _integer(text: str) -> int:
+    # Python would otherwise refuse past 4,300 digits with advice about its own interpreter.
+    digits = len(text.lstrip("-"))
+    if digits > INTEGER_DIGITS_MAX:
+        raise ValueError(f"number out of range ({digits:,} digits)")
+    return int(text)
 
 
 def _json_error(error: ValueError) -> str:

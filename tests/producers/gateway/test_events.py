@@ -309,3 +309,16 @@ def test_an_event_id_no_utf8_can_carry_is_refused_alone_and_the_rest_accepted(
     (rejected,) = response.json()["rejected"]
     assert (rejected["index"], rejected["event_id"], rejected["status"]) == (1, None, 422)
     assert len(sender.sent) == 1
+
+
+def test_a_huge_integer_in_an_array_is_refused_in_terms_of_the_body_not_of_python(
+    client: TestClient, sender: FakeSender
+) -> None:
+    one = json.dumps(event(event_id="big")).encode()[:-1] + b', "n": ' + b"9" * 5001 + b"}"
+    headers = {**bearer("R1H"), "Content-Type": "application/json"}
+    response = client.post("/v1/events", content=b"[" + one + b"]", headers=headers)
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": "the body is not valid JSON: number out of range (5,001 digits)"
+    }
+    assert sender.sent == []
