@@ -14,8 +14,10 @@ its entry; `uecflow gateway hash-token` hashes an existing token read from stand
 Tokens are 256-bit random secrets, so a fast unsalted hash is right: there is nothing to guess
 from it, and a slow hash would only cost time on every request.
 
-The gateway re-reads the file within seconds of a change, so a revocation needs no restart; a
-file that no longer loads leaves the previous credentials in force, and the error is logged.
+The gateway re-reads the file within seconds of a change, so a revocation needs no restart. A
+file with a mistake is refused, and the error logged, but its revocations still apply: a token
+it marks `revoked` or no longer lists stops working at once, while nothing it adds or changes
+does (a mistake never lets anyone in, and never keeps a revoked token working).
 """
 
 from __future__ import annotations
@@ -115,6 +117,35 @@ def load_credentials(path: Path, registry: Registry) -> Credentials:
         raise CredentialsError(f"{path}: {error}") from None
 
 
+def revoked_by(text: str, previous: Credentials) -> tuple[Credentials, list[str]]:
+    """The previous credentials with what a refused file revokes: each one it marks `revoked`
+    (by id or token) or no longer lists. Raises CredentialsError if it is not even TOML."""
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise CredentialsError(str(error)) from None
+    tables = document.get("credentials", [])
+    tables = (
+        [table for table in tables if isinstance(table, dict)] if isinstance(tables, list) else []
+    )
+    listed, revoked = set(), set()
+    for table in tables:
+        digest = table.get("token_sha256")
+        keys = {table.get("id")}
+        if isinstance(digest, str) and _HEX_DIGEST.fullmatch(digest.lower()):
+            keys.add(bytes.fromhex(digest))
+        listed |= keys
+        if table.get("revoked", False) is not False:  # anything but a plain false revokes
+            revoked |= keys
+    entries, newly = [], []
+    for entry in previous.entries:
+        if not entry.revoked and (entry.digest not in listed or {entry.id, entry.digest} & revoked):
+            entry = Credential(entry.id, entry.trust, entry.digest, revoked=True)
+            newly.append(entry.id)
+        entries.append(entry)
+    return Credentials(tuple(entries)), newly
+
+
 def _credential(number: int, table: Any, registry: Registry) -> Credential:
     where = f"credential {number}"
     if not isinstance(table, dict):
@@ -179,12 +210,22 @@ class CredentialsFile:
         try:
             self._credentials = load_credentials(self._path, self._registry)
         except CredentialsError as error:
-            log.error(
-                "credentials file not reloaded, the previous one stays in force",
-                extra={"reason": str(error)},
-            )
+            self._revoke_only(str(error))
             return
         log.info("credentials reloaded", extra={"entries": len(self._credentials.entries)})
+
+    def _revoke_only(self, reason: str) -> None:
+        newly: list[str] = []
+        try:
+            text = self._path.read_text(encoding="utf-8")
+            self._credentials, newly = revoked_by(text, self._credentials)
+        except (OSError, UnicodeDecodeError, CredentialsError):
+            pass  # not readable as TOML: there is nothing to read a revocation from
+        log.error(
+            "credentials file not reloaded: the previous credentials stay in force, less what"
+            " it revokes",
+            extra={"reason": reason, "revoked": newly},
+        )
 
     def _stamp(self) -> tuple[int, int, int] | None:
         try:

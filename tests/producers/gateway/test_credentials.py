@@ -109,6 +109,30 @@ def test_a_broken_edit_leaves_the_previous_credentials_in_force(
     assert kept.reason  # type: ignore[attr-defined]  # an `extra=` field: why, for the operator
 
 
+OTHER, NEWER = "o" * 43, "n" * 43
+
+
+def test_an_edit_with_a_mistake_still_revokes_what_it_revokes_and_lets_nobody_new_in(
+    registry: Registry, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "credentials.toml"
+    path.write_text(_entry() + _entry("barts-2", token=OTHER) + _entry("homerton", "RQX", NEWER))
+    clock = FakeClock()
+    source = CredentialsFile(path, registry, clock=clock)
+    # barts-1 revoked, homerton dropped, a new token added, and a typo in the new one's trust.
+    edit = _entry(revoked="true") + _entry("barts-2", token=OTHER)
+    path.write_text(edit + _entry("new", "NOPE", "x" * 43))
+    clock.now += 60
+    credentials = source.current()
+    assert credentials.identify(TOKEN).revoked  # type: ignore[union-attr]
+    assert credentials.identify(NEWER).revoked  # type: ignore[union-attr]
+    assert not credentials.identify(OTHER).revoked  # type: ignore[union-attr]
+    assert credentials.identify("x" * 43) is None
+    (refused,) = [entry for entry in caplog.records if "not reloaded" in entry.message]
+    assert refused.revoked == ["barts-1", "homerton"]  # type: ignore[attr-defined]
+    assert "NOPE" in refused.reason or "trust" in refused.reason  # type: ignore[attr-defined]
+
+
 def test_a_missing_file_at_start_is_an_error(registry: Registry, tmp_path: Path) -> None:
     with pytest.raises(CredentialsError, match="cannot read"):
         CredentialsFile(tmp_path / "nowhere.toml", registry)
