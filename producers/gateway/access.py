@@ -3,7 +3,9 @@
 401 (with WWW-Authenticate) for no, a wrong or a revoked token (see
 producers.gateway.credentials for the file of tokens); 429 (with Retry-After) when the trust's
 rate is exceeded: a token bucket per trust, default 50 requests/s with bursts of 100, shared by
-all of the trust's tokens.
+all of the trust's tokens. Failed authentications are limited too, per client address (default
+1 a second with bursts of 20): past that, the address gets 429 without its token being looked
+at, so that guessing costs time and a misconfigured engine cannot flood the gateway.
 """
 
 from __future__ import annotations
@@ -30,9 +32,21 @@ class Access:
     def __init__(self, settings: GatewaySettings) -> None:
         self._credentials = settings.credentials
         self._limiter = RateLimiter(settings.rate_per_second, settings.rate_burst, settings.clock)
+        self._failures = RateLimiter(
+            settings.failed_auth_per_second, settings.failed_auth_burst, settings.clock
+        )
 
-    def admit(self, authorization: HTTPAuthorizationCredentials | None) -> Credential:
-        credential = self._authenticate(authorization)
+    def admit(self, authorization: HTTPAuthorizationCredentials | None, source: str) -> Credential:
+        """`source` is the client's address: failed authentications are limited per address."""
+        if self._failures.waiting(source) > 0:
+            raise Refusal(
+                429, "too many failed authentications from this address", self._retry(source)
+            )
+        try:
+            credential = self._authenticate(authorization)
+        except Refusal:
+            self._failures.wait_needed(source)
+            raise
         wait = self._limiter.wait_needed(credential.trust)
         if wait > 0:
             seconds = str(max(1, math.ceil(wait)))
@@ -53,6 +67,9 @@ class Access:
             raise Refusal(401, "the token is not valid or has been revoked", _BAD_TOKEN)
         return credential
 
+    def _retry(self, source: str) -> dict[str, str]:
+        return {"Retry-After": str(max(1, math.ceil(self._failures.waiting(source))))}
+
 
 class RateLimiter:
     """A token bucket per trust: `rate` requests a second on average, bursts of up to `burst`."""
@@ -62,6 +79,13 @@ class RateLimiter:
         self._burst = float(burst)
         self._clock = clock
         self._buckets: dict[str, tuple[float, float]] = {}  # trust: (tokens, when)
+
+    def waiting(self, key: str) -> float:
+        """Seconds until a request of `key` may go ahead (0: now), taking nothing."""
+        now = self._clock()
+        tokens, then = self._buckets.get(key, (self._burst, now))
+        tokens = min(self._burst, tokens + (now - then) * self._rate)
+        return 0.0 if tokens >= 1 else (1 - tokens) / self._rate
 
     def wait_needed(self, trust: str) -> float:
         """0 and one token taken if the request may go ahead, else seconds until it may."""

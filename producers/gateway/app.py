@@ -134,7 +134,8 @@ class _PostEvents:
         credential: Credential | None = None
         level = logging.INFO
         try:
-            credential = self._access.admit(authorization)
+            source = request.client.host if request.client else "unknown"
+            credential = self._access.admit(authorization, source)
             headers = request.headers
             form = lines_only(headers.get("content-type"), headers.get("content-encoding"))
             body = await read_body(

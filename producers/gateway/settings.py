@@ -33,6 +33,9 @@ class GatewaySettings:
     max_event_bytes: int = 16 * 1024
     rate_per_second: float = 50.0
     rate_burst: int = 100
+    # Failed authentications from one address: a guesser, or an engine with an old token.
+    failed_auth_per_second: float = 1.0
+    failed_auth_burst: int = 20
     retry_after_seconds: int = 5
     body_timeout_seconds: float = 30.0
     clock: Callable[[], float] = time.monotonic

@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.producers.gateway.conftest import REVOKED_TOKEN, TOKENS, FakeSender, bearer, event
+from tests.producers.gateway.conftest import (
+    REVOKED_TOKEN,
+    TOKENS,
+    FakeClock,
+    FakeSender,
+    MakeClient,
+    bearer,
+    event,
+)
 
 
 @pytest.mark.parametrize(
@@ -72,3 +80,17 @@ def test_a_batch_of_another_trusts_events_and_invalid_ones_is_422(client: TestCl
     response = client.post("/v1/events", json=batch, headers=bearer("R1H"))
     assert response.status_code == 422
     assert [entry["status"] for entry in response.json()["rejected"]] == [403, 422]
+
+
+def test_an_address_that_keeps_failing_to_authenticate_is_slowed_down(
+    make_client: MakeClient, clock: FakeClock
+) -> None:
+    client = make_client(failed_auth_per_second=1.0, failed_auth_burst=3)
+    wrong = {"Authorization": "Bearer not-a-token-anyone-was-given-xxxxxxxxxx"}
+    statuses = [client.post("/v1/events", json=event(), headers=wrong) for _ in range(4)]
+    assert [response.status_code for response in statuses] == [401, 401, 401, 429]
+    assert statuses[-1].headers["Retry-After"] == "1"
+    # Slowed down, even with the right token, until the address has waited.
+    assert client.post("/v1/events", json=event(), headers=bearer("R1H")).status_code == 429
+    clock.now += 1.0
+    assert client.post("/v1/events", json=event(), headers=bearer("R1H")).status_code == 202

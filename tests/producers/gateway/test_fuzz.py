@@ -65,6 +65,8 @@ def fuzz_client(registry: Registry, sender: FakeSender) -> Iterator[DirectClient
         max_event_bytes=2_048,
         rate_per_second=1e9,
         rate_burst=10**9,
+        failed_auth_per_second=1e9,
+        failed_auth_burst=10**9,
     )
     client = DirectClient(create_app(chosen, registry, sender))
     yield client
