@@ -1,7 +1,7 @@
 """Soak: kill and restart a worker many times under a running producer; after each restart the
 numbers must equal `uecflow replay` of everything Kafka acknowledged so far.
 
-    .venv/bin/python -m tools.soak --restarts 50 --seed 1
+    .venv/bin/python -m tools.soak --restarts 50 --seed 1 [--store rocksdb] [--signal mixed]
 
 Each round lets the producer run for a random moment, SIGKILLs the worker mid-stream (SIGTERM
 with --signal term; half of each with --signal mixed), restarts it, pauses the producer, waits
@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
 def _soak(args: argparse.Namespace, rng: random.Random, broker: Broker, folder: Path) -> Figures:
     topics = Topics(prefix=f"soak{args.seed}", partitions=args.partitions)
     lines = _events(args.days, args.seed)
-    worker = Worker(broker.bootstrap, topics, folder / "worker.log")
+    worker = Worker(broker.bootstrap, topics, folder / "worker.log", store=args.store)
     producer = Producer(broker.bootstrap, topics, lines, args.rate)
     figures = Figures()
     try:
@@ -199,6 +199,7 @@ def _print(args: argparse.Namespace, figures: Figures) -> None:
     rows: list[tuple[str, Any]] = [
         ("restarts", args.restarts),
         ("signal", args.signal),
+        ("store", args.store),
         (f"stalls (no lag 0 within {args.stall_after:g} s)", figures.stalls),
         ("rounds whose metrics differed from replay", len(figures.differing)),
         ("catch-up after restart, median", f"{statistics.median(catch_ups):.1f} s"),
@@ -221,6 +222,7 @@ def _arguments() -> argparse.ArgumentParser:
     parser.add_argument("--max-gap", type=float, default=8.0, help="longest run between kills")
     parser.add_argument("--stall-after", type=float, default=180.0)
     parser.add_argument("--signal", choices=["kill", "term", "mixed"], default="kill")
+    parser.add_argument("--store", choices=["memory", "rocksdb"], default="memory")
     return parser
 
 
