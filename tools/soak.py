@@ -52,6 +52,8 @@ class Producer(threading.Thread):
         batch = max(1, int(self._rate / 10))
         while not self._stopped and self.sent < len(self._lines):
             self._running.wait()
+            if self._stopped:
+                break
             self._idle.clear()
             chunk = self._lines[self.sent : self.sent + batch]
             acknowledged = produce(self._servers, self._topics, chunk)
@@ -128,7 +130,9 @@ def _soak(args: argparse.Namespace, rng: random.Random, broker: Broker, folder: 
                 flush=True,
             )
     finally:
+        producer.pause()  # nothing left in flight when the broker stops
         producer.stop()
+        producer.join(timeout=60)
         if worker.process is not None:
             worker.stop(signal.SIGKILL)
     return figures
