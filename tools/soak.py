@@ -49,6 +49,12 @@ class Producer(threading.Thread):
         self.sent = 0  # lines Kafka acknowledged, a prefix of `lines`
 
     def run(self) -> None:
+        try:
+            self._send()
+        finally:
+            self._idle.set()  # whatever failed, pause() must not wait for ever
+
+    def _send(self) -> None:
         batch = max(1, int(self._rate / 10))
         while not self._stopped and self.sent < len(self._lines):
             self._running.wait()
@@ -62,7 +68,6 @@ class Producer(threading.Thread):
             self.sent += len(chunk)
             self._idle.set()
             time.sleep(len(chunk) / self._rate)
-        self._idle.set()
 
     def resume(self) -> None:
         self._running.set()
