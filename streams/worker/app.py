@@ -135,15 +135,16 @@ class _ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
         # aiokafka seeks only partitions committed past offset 0; one with no commit, or at 0,
         # stays wherever its fetches have reached. Records the flow dropped while it was held
         # still (see _Consumer) would then be skipped: those partitions go to their start.
+        # An explicit offset, not seek_to_beginning(): that leaves the position unknown until a
+        # reset completes, and Faust's livelock check then fails on it and crashes the worker.
         consumer = self._ensure_consumer()
         committed: Mapping[Any, int | None] = await consumer.seek_to_committed()
-        for tp, offset in committed.items():
-            if offset or cast(Any, self.consumer)._is_changelog_tp(tp):
-                continue
-            if offset == 0:
-                consumer.seek(tp, 0)
-            else:
-                await consumer.seek_to_beginning(tp)  # the "earliest" of auto_offset_reset
+        is_changelog = cast(Any, self.consumer)._is_changelog_tp
+        unsought = [tp for tp, offset in committed.items() if not offset and not is_changelog(tp)]
+        if unsought:
+            starts = await consumer.beginning_offsets(unsought)  # "earliest", auto_offset_reset's
+            for tp in unsought:
+                consumer.seek(tp, committed[tp] if committed[tp] == 0 else starts[tp])
         return committed
 
 
