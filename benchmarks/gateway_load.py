@@ -24,12 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from kafka import KafkaConsumer, TopicPartition
 
 from producers.gateway.credentials import hash_token, new_token
-from streams.core.intake import Stream
 from streams.topics import Topics
-from tools.harness import ROOT, UECFLOW, Broker, free_port, wait_for
+from tools.harness import ROOT, UECFLOW, Broker, events_in_kafka, free_port, wait_for
 from uecflow.config import load_registry
 
 # wrk runs this in each of its threads; {placeholders} are filled in from Python.
@@ -197,19 +195,6 @@ def run_wrk(url: str, script: Path, connections: int, seconds: int, threads: int
     return Run(
         connections, elapsed, accepted, refused, unavailable, errors, p50, p90, p99, most, cpu
     )
-
-
-def events_in_kafka(bootstrap: str, topics: Topics) -> int:
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap)
-    try:
-        partitions = [
-            TopicPartition(topics.of(stream), number)
-            for stream in Stream
-            for number in range(topics.partitions)
-        ]
-        return sum(consumer.end_offsets(partitions).values())
-    finally:
-        consumer.close()
 
 
 def gateway_warnings(log: Path) -> list[str]:

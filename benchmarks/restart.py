@@ -20,11 +20,9 @@ import time
 import uuid
 from pathlib import Path
 
-from kafka import KafkaConsumer, TopicPartition
-
 from streams.topics import Topics
 from streams.worker.app import TABLE
-from tools.harness import Broker, Worker, consumer_lag, produce, wait_for
+from tools.harness import Broker, Worker, consumer_lag, end_offsets, produce, wait_for
 from uecflow.config import load_registry
 
 from .worker_latency import backlog_lines, load_average, machine
@@ -52,13 +50,8 @@ def restart_seconds(
 
 
 def _changelog_size(broker: Broker, topics: Topics) -> int:
-    consumer = KafkaConsumer(bootstrap_servers=broker.bootstrap)
-    try:
-        topic = f"{topics.prefix}-worker-{TABLE}-changelog"
-        partitions = [TopicPartition(topic, p) for p in range(topics.partitions)]
-        return sum(consumer.end_offsets(partitions).values())
-    finally:
-        consumer.close()
+    changelog = f"{topics.prefix}-worker-{TABLE}-changelog"
+    return sum(end_offsets(broker.bootstrap, changelog, topics.partitions).values())
 
 
 def main() -> None:

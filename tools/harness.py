@@ -190,6 +190,24 @@ def consumer_lag(bootstrap: str, topics: Topics) -> int:
         admin.close()
 
 
+def end_offsets(bootstrap: str, topic: str, partitions: int) -> dict[int, int]:
+    """Each partition's end offset: how many messages it has ever had."""
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap)
+    try:
+        ends = consumer.end_offsets([TopicPartition(topic, p) for p in range(partitions)])
+    finally:
+        consumer.close()
+    return {tp.partition: end for tp, end in ends.items()}
+
+
+def events_in_kafka(bootstrap: str, topics: Topics) -> int:
+    """Messages in the three source topics."""
+    return sum(
+        sum(end_offsets(bootstrap, topics.of(stream), topics.partitions).values())
+        for stream in Stream
+    )
+
+
 def dead_letters(bootstrap: str, topics: Topics, expected: int) -> list[dict[str, str]]:
     """Read the dead-letter topic from the start: each message's headers and original bytes."""
     consumer = KafkaConsumer(

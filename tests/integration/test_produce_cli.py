@@ -8,12 +8,12 @@ import time
 from pathlib import Path
 
 import pytest
-from kafka import KafkaConsumer, TopicPartition
+from kafka import KafkaConsumer
 
 from events.parse import EventParser, InvalidEvent
 from streams.core.intake import Stream
 from streams.topics import Topics
-from tools.harness import UECFLOW, Broker, free_port, wait_for
+from tools.harness import UECFLOW, Broker, events_in_kafka, free_port, wait_for
 from uecflow.config import load_registry
 
 pytestmark = pytest.mark.kafka
@@ -73,7 +73,9 @@ def test_with_the_broker_gone_mid_file_the_run_ends_within_its_timeout_and_says_
     try:
         process.stdin.write(b"".join(lines[:half]))
         process.stdin.flush()
-        wait_for(lambda: _on_topics(broker, topics) > 0, "the first lines on Kafka", 60)
+        wait_for(
+            lambda: events_in_kafka(broker.bootstrap, topics) > 0, "the first lines on Kafka", 60
+        )
         broker.kill()
         started = time.monotonic()
         _, stderr = process.communicate(input=b"".join(lines[half:]), timeout=120)
@@ -88,19 +90,6 @@ def test_with_the_broker_gone_mid_file_the_run_ends_within_its_timeout_and_says_
     sent, rejected, failed = (int(n) for n in re.findall(r"\d+", summary))
     assert (rejected, sent + rejected + failed) == (10, len(lines))
     assert failed > 0
-
-
-def _on_topics(broker: Broker, topics: Topics) -> int:
-    consumer = KafkaConsumer(bootstrap_servers=broker.bootstrap)
-    try:
-        partitions = [
-            TopicPartition(topics.of(stream), p)
-            for stream in Stream
-            for p in range(topics.partitions)
-        ]
-        return sum(consumer.end_offsets(partitions).values())
-    finally:
-        consumer.close()
 
 
 def _valid(line: str) -> bool:

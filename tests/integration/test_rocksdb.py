@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from kafka import KafkaConsumer, TopicPartition
 from rocksdict import AccessType, Rdict
 
 from streams.topics import Topics
@@ -20,7 +19,15 @@ from tests.integration.live_metrics import (
     killed_mid_stream_and_restarted,
     scrape_when_lag_is_zero,
 )
-from tools.harness import Broker, Worker, consumer_lag, produce, replay_document, wait_for
+from tools.harness import (
+    Broker,
+    Worker,
+    consumer_lag,
+    end_offsets,
+    produce,
+    replay_document,
+    wait_for,
+)
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 PERSISTED_OFFSET = b"__faust\0offset__"  # Faust's key for it in each partition's database
@@ -48,7 +55,7 @@ def test_a_stopped_rocksdb_worker_has_kept_the_whole_changelog_and_restarts_exac
     wait_for(lambda: consumer_lag(broker.bootstrap, topics) == 0, "the day", 120)
     assert rocksdb_worker.stop(signal.SIGTERM) == 0
     changelog = f"{topics.prefix}-worker-{TABLE}-changelog"
-    ends = _end_offsets(broker, changelog, topics.partitions)
+    ends = end_offsets(broker.bootstrap, changelog, topics.partitions)
     # Each partition's database says it holds the changelog up to its last message: the
     # restart reads none of it again.
     assert _persisted_offsets(rocksdb_worker, topics.partitions) == {
@@ -57,15 +64,6 @@ def test_a_stopped_rocksdb_worker_has_kept_the_whole_changelog_and_restarts_exac
     rocksdb_worker.start()
     samples = scrape_when_lag_is_zero(rocksdb_worker, broker, topics)
     assert_same_metrics(samples, replay_document(nel_events, as_of(samples)))
-
-
-def _end_offsets(broker: Broker, topic: str, partitions: int) -> dict[int, int]:
-    consumer = KafkaConsumer(bootstrap_servers=broker.bootstrap)
-    try:
-        ends = consumer.end_offsets([TopicPartition(topic, p) for p in range(partitions)])
-    finally:
-        consumer.close()
-    return {tp.partition: end for tp, end in ends.items()}
 
 
 def _persisted_offsets(worker: Worker, partitions: int) -> dict[int, int]:
