@@ -11,20 +11,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from alerts.recording import recording_rules
 from streams.core.intake import Stream
 from streams.core.metrics import FRESHNESS, METRIC
 from uecflow.config import Registry
 
-SITES = '{site!=""}'
-# The system total carries none of the three labels.
-SYSTEM = '{site="",trust="",place=""}'
-FEED_AGE = f"(time() - {FRESHNESS}"
+SITE = ("site", "trust", "place")  # an alert's labels: which site, whose on-call, which place
 # The worker exports the standard in force on the London day (0.76 until April 2025, then 0.78),
 # read from the same registry as these rules. Inlined, not recorded: a recording rule in another
 # group may be evaluated after the alert that reads it, a step late.
 FOUR_HOUR = METRIC["ae_4h_performance_today"].prometheus
 FOUR_HOUR_TARGET = f'min(uecflow_target{{metric="{FOUR_HOUR}",bound="min"}})'
-CENSUS = f"{METRIC['ae_in_department'].prometheus}{SITES}"
+CENSUS = METRIC["ae_in_department"].prometheus
+TOTALS = "uecflow-totals"  # the recording rules' group, and the alerts that read them
 JOB = "uecflow-worker"  # the Prometheus scrape job of the workers
 STREAM_WORDS = {
     Stream.AE.value: "A&E",
@@ -77,6 +76,12 @@ def _series(metric: str) -> str:
     return METRIC[metric].prometheus
 
 
+def _site(metric: str, pick: str = "max") -> str:
+    """A metric per site, whichever worker exports it: a site moved by a rebalance keeps its
+    alert (the worker's `instance` is not part of it), and is never alerted twice."""
+    return f"{pick} by ({', '.join(SITE)}) ({_series(metric)})"
+
+
 def _limit(registry: Registry, metric: str) -> float:
     """The metric's target as the static rules compare it, in its Prometheus unit."""
     limit = METRIC[metric].prometheus_limit(registry.targets, None)
@@ -95,7 +100,7 @@ def alerts(registry: Registry) -> list[Alert]:
     return [
         Alert(
             "UecflowOccupancyAboveTarget", "uecflow-beds",
-            f"{_series('ga_occupancy')}{SITES} > {occupancy:g}",
+            f"{_site('ga_occupancy')} > {occupancy:g}",
             "occupancy", "warning",
             f"{name}: adult G&A beds {{{{ $value | humanizePercentage }}}} full"
             f" (target {occupancy:.0%} or less)",
@@ -104,7 +109,7 @@ def alerts(registry: Registry) -> list[Alert]:
         ),
         Alert(
             "UecflowMedicallyFitAboveThreshold", "uecflow-beds",
-            f"{_series('mffd_rate')}{SITES} > {mffd:g}",
+            f"{_site('mffd_rate')} > {mffd:g}",
             "mffd", "warning",
             f"{name}: {{{{ $value | humanizePercentage }}}} of occupied G&A beds hold"
             f" medically fit patients (threshold {mffd:.0%})",
@@ -113,8 +118,8 @@ def alerts(registry: Registry) -> list[Alert]:
         ),
         Alert(
             "UecflowFourHourBelowTarget", "uecflow-ae",
-            f"{FOUR_HOUR}{SITES} < on() group_left() {FOUR_HOUR_TARGET}"
-            f" and on(site) {_series('ae_departures_today')}{SITES} >= {departures}",
+            f"{_site('ae_4h_performance_today', 'min')} < on() group_left() {FOUR_HOUR_TARGET}"
+            f" and on(site) {_site('ae_departures_today')} >= {departures}",
             "four_hour", "warning",
             f"{name}: four-hour performance today {{{{ $value | humanizePercentage }}}}"
             " (standard {{ with query `" + FOUR_HOUR_TARGET + "` }}"
@@ -124,7 +129,7 @@ def alerts(registry: Registry) -> list[Alert]:
         ),
         Alert(
             "UecflowTwelveHoursInDepartment", "uecflow-ae",
-            f"{_series('ae_over_12h_in_department')}{SITES} > {over_12h}",
+            f"{_site('ae_over_12h_in_department')} > {over_12h}",
             "over_12h", "critical",
             f"{name}: {{{{ $value }}}} patient(s) in A&E over 12 hours now",
             "Patients have been in the department more than 12 hours since arrival. Longest"
@@ -134,7 +139,7 @@ def alerts(registry: Registry) -> list[Alert]:
         ),
         Alert(
             "UecflowTwelveHoursAfterDecisionToAdmit", "uecflow-ae",
-            f"{_series('ae_over_12h_after_dta')}{SITES} > {over_12h_dta}",
+            f"{_site('ae_over_12h_after_dta')} > {over_12h_dta}",
             "over_12h", "critical",
             f"{name}: {{{{ $value }}}} patient(s) waiting over 12 hours for a bed after a"
             " decision to admit",
@@ -143,7 +148,7 @@ def alerts(registry: Registry) -> list[Alert]:
         ),
         Alert(
             "UecflowAmbulanceHandoverOver45Minutes", "uecflow-ambulance",
-            f"{_series('ambulance_longest_wait_minutes')}{SITES} > {handover_s:g}",
+            f"{_site('ambulance_longest_wait_minutes')} > {handover_s:g}",
             "handover", "critical",
             f"{name}: an ambulance has waited {{{{ $value | humanizeDuration }}}} to hand over"
             f" (release by {handover_s / 60:g} min)",
@@ -158,7 +163,8 @@ def alerts(registry: Registry) -> list[Alert]:
 def _stale_and_system(registry: Registry, name: str) -> list[Alert]:
     limits = registry.targets.stale_after_minutes
     stale = " or ".join(
-        f'{FEED_AGE}{{stream="{stream}"}}) > {minutes * 60:g}'
+        f'(time() - max by ({", ".join((*SITE, "stream"))}) ({FRESHNESS}{{stream="{stream}"}}))'
+        f" > {minutes * 60:g}"
         for stream, minutes in sorted(limits.items())
     )
     words = "".join(
@@ -211,8 +217,8 @@ def _stale_and_system(registry: Registry, name: str) -> list[Alert]:
             kept=False,
         ),
         Alert(
-            "UecflowSystemOccupancyAboveTarget", "uecflow-system",
-            f"{_series('ga_occupancy')}{SYSTEM} > {occupancy:g}",
+            "UecflowSystemOccupancyAboveTarget", TOTALS,
+            f"{METRIC['ga_occupancy'].recorded('system')} > {occupancy:g}",
             "occupancy", "warning",
             "NEL adult G&A beds {{ $value | humanizePercentage }} full across all sites"
             f" (target {occupancy:.0%} or less)",
@@ -222,7 +228,9 @@ def _stale_and_system(registry: Registry, name: str) -> list[Alert]:
 
 
 def rule_file(registry: Registry) -> dict[str, Any]:
-    groups: dict[str, list[dict[str, Any]]] = {}
+    # The totals first, in the group of the alerts that read them: a group evaluates its rules
+    # in order, so those alerts see this evaluation's totals.
+    groups: dict[str, list[dict[str, Any]]] = {TOTALS: list(recording_rules())}
     for alert in alerts(registry):
         groups.setdefault(alert.group, []).append(alert.rule(registry))
     return {"groups": [{"name": name, "rules": rules} for name, rules in groups.items()]}

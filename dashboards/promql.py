@@ -16,6 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from streams.core.metrics import BY_PROMETHEUS, Level
+
 FRESHNESS = "uecflow_last_event_timestamp_seconds"
 STALE_MARK = -1
 SYSTEM_LABEL = "system"  # the `trust` value given to the system total in trust tables
@@ -86,12 +88,15 @@ def history_by_site(
     return f"({value} and on(site) ({fresh_sites(feed, site)})) or on(site) ({roster(site)} * NaN)"
 
 
+def recorded(level: Level, metric: str) -> str:
+    """The recording rule of a metric's trust, place or system figure (`alerts.recording`)."""
+    return BY_PROMETHEUS[metric].recorded(level)
+
+
 def _trust_value(metric: str, undefined: Undefined) -> str:
     fallback = "0" if undefined == "zero" else "NaN"
-    # Trust totals carry only `trust` and the system total no label: `site` and `place` empty.
-    totals = '{site="",place=""}'
-    value = f"max by (trust) ({metric}{totals})"
-    every_total = f"group by (trust) ({SITE_ROSTER_METRIC}{totals})"
+    value = recorded("trust", metric)
+    every_total = f"group by (trust) ({recorded('trust', SITE_ROSTER_METRIC)})"
     return f"{value} or on(trust) ({every_total} * {fallback})"
 
 
@@ -121,7 +126,7 @@ def stale_feed_count(feeds: tuple[Feed, ...]) -> str:
 
 def system_value(metric: str, undefined: Undefined = "nan") -> str:
     fallback = "0" if undefined == "zero" else "NaN"
-    value = f'max({metric}{{site="",trust="",place=""}})'
+    value = recorded("system", metric)
     # as_of exists only while the worker is up: no fallback value when it is down.
     return f"{value} or on() (max(uecflow_as_of_timestamp_seconds) * {fallback})"
 

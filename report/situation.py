@@ -45,7 +45,8 @@ Target = Limit
 @dataclass(frozen=True, slots=True)
 class Measure:
     key: str
-    family: str  # the Prometheus family it is read from
+    family: str  # the Prometheus family a site's figure is read from
+    system_family: str  # the recording rule the system's figure is read from
     label: str
     unit: Unit
     stream: str  # the feed that moves it
@@ -131,7 +132,9 @@ class _Columns:
         metric = METRIC[name]
         unit = _UNIT[metric.unit]
         limit = metric.prometheus_limit(self.registry.targets, self.day)
-        return Measure(key, metric.prometheus, label, unit, metric.feed.value, limit)
+        return Measure(
+            key, metric.prometheus, metric.recorded("system"), label, unit, metric.feed.value, limit
+        )
 
 
 def _handovers_over(column: _Columns, max_minutes: float) -> Measure:
@@ -146,7 +149,8 @@ TREND_KEYS = ("occupancy", "four_hour", "longest_wait", "mffd")
 
 def now_query(columns: Iterable[Measure]) -> str:
     """One instant query for every column, each feed's freshness and the worker's clock."""
-    return _selector([*(m.family for m in columns), FRESHNESS, AS_OF], "")
+    families = [family for m in columns for family in (m.family, m.system_family)]
+    return _selector([*families, FRESHNESS, AS_OF], "")
 
 
 def trend_query(columns: Iterable[Measure]) -> str:
@@ -168,7 +172,7 @@ def build(
 ) -> Situation:
     """The report as of `at` from an instant query (`now_query`) and a range query
     (`trend_query` over `trend_window(at)`, step `TREND_STEP`)."""
-    current = [sample for sample in now if sample.labels.get("__name__", "").startswith("uecflow_")]
+    current = [sample for sample in now if _ours(sample.labels.get("__name__", ""))]
     clock = [s.value for s in current if s.labels.get("__name__") == AS_OF and _number(s.value)]
     if not clock:
         raise NoData(f"no uecflow metrics at {at.isoformat()}")
@@ -183,6 +187,11 @@ def build(
         system=_system_row(columns, current, sites, at),
         trends=_trends(registry, columns, list(trends), at),
     )
+
+
+def _ours(name: str) -> bool:
+    """A family the workers export, or a recording rule over them (`system:uecflow_…`)."""
+    return name.startswith("uecflow_") or ":uecflow_" in name
 
 
 def _selector(families: list[str], extra: str) -> str:
@@ -243,7 +252,7 @@ def _system_row(
 ) -> Row:
     cells = {}
     for measure in columns:
-        value = _value(samples, measure.family, ("", "", ""))
+        value = _value(samples, measure.system_family, ("", "", ""))
         # A total that includes a stale site is not current either.
         stale = any(row.feeds[measure.stream].stale(at) for row in sites)
         breach = measure.target.breached(value) if measure.target else None

@@ -1,31 +1,32 @@
 """The flow metrics in Prometheus form, read from the flow state at scrape time.
 
-One gauge family per metric of `streams.core.metrics.METRICS`. A site's series carry `site`,
-`trust` and `place`; a trust's total carries only `trust`, a place's only `place`, and the
-system's none. So `{site!=""}` selects sites and `{trust!="", site=""}` trusts. Durations are
-in seconds and ratios from 0 to 1; a value that is undefined (no departures yet today) is
-left out rather than shown as 0.
+One gauge family per metric of `streams.core.metrics.METRICS`, and one per part of a ratio or a
+mean (`PARTS`), with a series for each site this worker holds, labelled `site`, `trust` and
+`place`. No totals: a worker holds only some sites, so the trust, place and system figures are
+Prometheus recording rules over every worker's sites (`alerts.recording`), and a plain `sum()`
+of a count family is the system's count. Durations are in seconds and ratios from 0 to 1; a
+value that is undefined (no departures yet today) is left out rather than shown as 0.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from datetime import datetime
 
 from prometheus_client.metrics_core import Metric as Family
 from prometheus_client.registry import Collector
 
 from streams.core.instants import Instant, london_day, to_instant
-from streams.core.metrics import AS_OF, FRESHNESS, METRICS, Value
+from streams.core.metrics import AS_OF, FRESHNESS, METRICS, PARTS
 from streams.core.snapshot import FlowSnapshot
 from uecflow.config import Registry
 
 
 class FlowCollector(Collector):
-    """Yields every flow metric for every site, trust, place and the system, as of `clock()`.
+    """Yields every flow metric for the sites the worker holds, as of `clock()`.
 
-    `read(as_of)` returns the snapshot and each site's latest event time per stream, or None
-    while the worker has not yet recovered its state (then only the targets are exposed).
+    `read(as_of)` returns the snapshot of those sites and their latest event time per stream,
+    or None while the worker has not yet recovered its state (then only the targets are exposed).
     """
 
     def __init__(
@@ -48,33 +49,25 @@ class FlowCollector(Collector):
             "The instant the flow metrics of this scrape are computed as of (the worker's clock).",
             [({}, as_of.timestamp())],
         )
-        scopes = self._scopes(snapshot)
-        for metric in METRICS:
+        sites = [(self._labels(code), parts) for code, parts in snapshot.sites.items()]
+        for metric in (*METRICS, *PARTS):
             samples = [
-                (labels, metric.in_prometheus_unit(values[metric.name]))
-                for labels, values in scopes
+                (labels, metric.in_prometheus_unit(metric.value(parts))) for labels, parts in sites
             ]
             yield _gauge(metric.prometheus, metric.help, samples)
-        yield self._freshness(latest)
+        yield self._freshness(latest, snapshot.sites)
 
-    def _scopes(self, snapshot: FlowSnapshot) -> list[tuple[dict[str, str], dict[str, Value]]]:
-        registry = self._registry
-        scopes = [
-            ({"site": code, "trust": site.trust, "place": site.place}, snapshot.site(code))
-            for code, site in registry.sites.items()
-        ]
-        scopes += [({"trust": code}, snapshot.trust(code)) for code in registry.trusts]
-        scopes += [({"place": place}, snapshot.place(place)) for place in registry.places]
-        scopes.append(({}, snapshot.system()))
-        return scopes
+    def _labels(self, code: str) -> dict[str, str]:
+        site = self._registry.sites[code]
+        return {"site": code, "trust": site.trust, "place": site.place}
 
-    def _freshness(self, latest: Mapping[tuple[str, str], Instant]) -> Family:
+    def _freshness(
+        self, latest: Mapping[tuple[str, str], Instant], shown: Collection[str]
+    ) -> Family:
         samples: list[tuple[dict[str, str], float | None]] = []
         for (code, stream), at in sorted(latest.items()):
-            site = self._registry.sites.get(code)
-            if site is not None:
-                labels = {"site": code, "trust": site.trust, "place": site.place, "stream": stream}
-                samples.append((labels, at / 1_000_000))
+            if code in shown:
+                samples.append(({**self._labels(code), "stream": stream}, at / 1_000_000))
         return _gauge(
             FRESHNESS,
             "occurred_at of the latest event counted, per site and stream (event time).",

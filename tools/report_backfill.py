@@ -17,11 +17,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import yaml
 from prometheus_client import CollectorRegistry
 from prometheus_client.metrics_core import Metric as Family
 from prometheus_client.openmetrics.exposition import generate_latest
 from prometheus_client.registry import Collector
 
+from report.prometheus import PrometheusClient
 from streams.core.instants import NEVER, Instant, to_instant
 from streams.core.intake import Keys, Stream
 from streams.exporter import FlowCollector
@@ -107,26 +109,75 @@ def write_openmetrics(history: Iterable[tuple[datetime, list[Family]]], path: Pa
 
 def create_blocks(openmetrics: Path, blocks: Path) -> None:
     """`promtool tsdb create-blocks-from openmetrics`: blocks for Prometheus' storage path."""
+    blocks.mkdir(parents=True, exist_ok=True)
+    _promtool("openmetrics", "--quiet", str(openmetrics), str(blocks))
+
+
+def record(rules: Path, prometheus: str, period: Period, blocks: Path) -> None:
+    """The recording rules (the trust, place and system figures) over the period, evaluated by
+    a Prometheus serving the scraped blocks, at the scrapes' own instants, and written into
+    `blocks` too. Not `promtool tsdb create-blocks-from rules`: it evaluates at the group's
+    offset, so a figure read at a scrape's instant would be the one of the scrape before."""
+    instants = [moment.timestamp() for moment in period.instants()]
+    lines = []
+    with PrometheusClient(prometheus, timeout=60) as client:
+        for rule in _recording_rules(rules):
+            name = rule["record"]
+            lines.append(f"# TYPE {name} gauge")
+            for series in client.range(rule["expr"], period.start, period.end, period.step):
+                labels = _openmetrics_labels(series.labels)
+                lines += [
+                    f"{name}{labels} {value!r} {when:.3f}"
+                    for when, value in _ended_by_nan(series.points, instants)
+                ]
+    # Written by hand: prometheus_client escapes the colons of a rule's name to underscores.
+    openmetrics = blocks.parent / f"{blocks.name}.rules.om.txt"
+    openmetrics.write_text("\n".join([*lines, "# EOF", ""]), encoding="utf-8")
+    written = blocks.parent / f"{blocks.name}.rules"
+    create_blocks(openmetrics, written)
+    for block in written.iterdir():
+        block.rename(blocks / block.name)
+    written.rmdir()
+    openmetrics.unlink()
+
+
+def _openmetrics_labels(labels: dict[str, str]) -> str:
+    pairs = [f'{key}="{_escaped(value)}"' for key, value in labels.items() if key != "__name__"]
+    return "{" + ",".join(pairs) + "}" if pairs else ""
+
+
+def _escaped(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def _ended_by_nan(
+    points: Iterable[tuple[float, float]], instants: list[float]
+) -> Iterator[tuple[float, float]]:
+    """A figure that a step no longer has (a ratio with nothing to divide) gets a NaN there, as
+    in `write_openmetrics`: a backfill has no staleness markers."""
+    values = dict(points)
+    had = False
+    for moment in instants:
+        if moment in values:
+            yield moment, values[moment]
+        elif had:
+            yield moment, math.nan
+        had = moment in values
+
+
+def _recording_rules(path: Path) -> list[dict[str, str]]:
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return [rule for group in document["groups"] for rule in group["rules"] if "record" in rule]
+
+
+def _promtool(source: str, *arguments: str) -> None:
     promtool = shutil.which("promtool")
     if promtool is None:
         raise BackfillError("promtool not found (Debian: apt-get install prometheus)")
-    blocks.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(
-        [
-            promtool,
-            "tsdb",
-            "create-blocks-from",
-            "openmetrics",
-            "--quiet",
-            str(openmetrics),
-            str(blocks),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    command = [promtool, "tsdb", "create-blocks-from", source, *arguments]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
-        raise BackfillError(f"promtool refused {openmetrics}: {done.stderr.strip()[-500:]}")
+        raise BackfillError(f"promtool refused the {source}: {done.stderr.strip()[-500:]}")
 
 
 def backfill(lines: Iterable[bytes], registry: Registry, period: Period, blocks: Path) -> int:

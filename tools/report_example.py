@@ -24,12 +24,15 @@ from pathlib import Path
 
 import httpx
 
+from alerts.cli import GENERATED
+from alerts.cli import RULES as RULE_FILE
 from events.contract import rfc3339
-from tools.report_backfill import BackfillError, Period, backfill
+from tools.report_backfill import BackfillError, Period, backfill, record
 from uecflow.cli import instant_option as instant
 from uecflow.cli import main as uecflow
 from uecflow.config import load_registry
 
+RULES = GENERATED / RULE_FILE
 HOURS = 24
 STEP = timedelta(minutes=5)
 SIMULATION = ["--scenario", "winter-surge", "--seed", "7"]
@@ -45,8 +48,10 @@ def main(argv: list[str]) -> int:
         events = work / "day.jsonl"
         simulate(start, events)
         try:
-            backfill(events.read_bytes().splitlines(), load_registry(None),
-                     Period(start, end, STEP), work / "blocks")  # fmt: skip
+            period = Period(start, end, STEP)
+            backfill(events.read_bytes().splitlines(), load_registry(None), period, work / "blocks")
+            with prometheus_on(work / "blocks", work) as url:
+                record(RULES, url, period, work / "blocks")
             with prometheus_on(work / "blocks", work) as url:
                 report = ["report", "--prometheus", url, "--at", rfc3339(end), "--out", args.out]
                 return uecflow(report)

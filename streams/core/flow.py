@@ -10,7 +10,7 @@ counting it could no longer be exact.
 
 from __future__ import annotations
 
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, Iterable, MutableMapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import Enum
@@ -294,10 +294,13 @@ class FlowState:
         for key in [key for key in self.stores.days if key[0] == site and key[1] < first_kept]:
             del self.stores.days[key]
 
-    def snapshot(self, as_of: datetime) -> FlowSnapshot:
+    def snapshot(self, as_of: datetime, sites: Iterable[str] | None = None) -> FlowSnapshot:
+        """The metrics of every registry site, or of `sites` (those a worker holds)."""
         t = to_instant(as_of)
         today = london_day(t)
-        parts = {site: FlowParts() for site in self.registry.sites}
+        wanted = None if sites is None else set(sites)
+        shown = [code for code in self.registry.sites if wanted is None or code in wanted]
+        parts = {site: FlowParts() for site in shown}
         for (site, _), history in self.stores.wards.items():
             ward = history.as_of(t)
             if site in parts and ward is not None:

@@ -53,7 +53,7 @@ STREAM_OF: dict[type[EventBase], Stream] = {
 
 # Every label `Refused.kind` takes: the exporter shows each at 0 from the start, so that the first
 # refusal is an increase Prometheus can see.
-REFUSAL_KINDS = ("contract", "wrong_stream", "wrong_key", "future", "too_late")
+REFUSAL_KINDS = ("contract", "wrong_stream", "wrong_key", "wrong_partition", "future", "too_late")
 
 
 class Keys(Enum):
@@ -112,6 +112,17 @@ def misrouted(event: Event, key: bytes | Keys | None) -> Refused | None:
         " site's events reach the worker that counts them",
         None,
         "wrong_key",
+    )
+
+
+def strayed(event: Event) -> Refused:
+    """A message keyed by its site but on a partition other than its site's: counting it here
+    would put the site's state on two workers."""
+    return Refused(
+        f"the message is on a partition other than its site's ('{event.site}'): send it with"
+        " Kafka's default partitioner, which puts every message keyed by a site on one partition",
+        None,
+        "wrong_partition",
     )
 
 

@@ -2,6 +2,8 @@
 
 A site's parts are counts; a trust, a place or the whole system sums its sites' parts and then
 recomputes every ratio from the sums (never an average of ratios); longest waits are maxima.
+Prometheus does the same from the site series (`Aggregate`): each worker exports only its own
+sites, with the parts of every ratio and mean (`PARTS`), and recording rules make the totals.
 """
 
 from __future__ import annotations
@@ -77,6 +79,26 @@ class Target:
         return None if value is None else Limit(self.bound, value)
 
 
+Level = Literal["trust", "place", "system"]
+LEVELS: tuple[Level, ...] = ("trust", "place", "system")
+
+
+@dataclass(frozen=True, slots=True)
+class Aggregate:
+    """How a trust's, a place's or the system's figure is made from its sites' figures: summed,
+    the largest, or the sum of one part over the sum of another (metric or part names)."""
+
+    operation: Literal["sum", "max", "ratio"]
+    parts: tuple[str, str] | None = None
+
+
+SUM, MAX = Aggregate("sum"), Aggregate("max")
+
+
+def _over(numerator: str, denominator: str) -> Aggregate:
+    return Aggregate("ratio", (numerator, denominator))
+
+
 @dataclass(frozen=True, slots=True)
 class Metric:
     """A metric's identity: everything that shows it (the exporter, the table, the alerts, the
@@ -88,6 +110,7 @@ class Metric:
     feed: Stream  # the feed whose events move it, whose staleness makes it stale
     value: Callable[[FlowParts], Value]
     target: Target | None = None
+    aggregate: Aggregate = SUM
 
     @property
     def prometheus(self) -> str:
@@ -98,6 +121,13 @@ class Metric:
         if self.unit == "ratio" and not self.name.endswith("_ratio"):
             return PREFIX + self.name + "_ratio"
         return PREFIX + self.name
+
+    def recorded(self, level: Level) -> str:
+        """The recording rule of a trust, place or system figure, named `level:metric:operation`
+        as Prometheus's conventions have it: `trust:uecflow_ga_occupancy:ratio`."""
+        operation = self.aggregate.operation
+        name = self.prometheus.removesuffix("_ratio") if operation == "ratio" else self.prometheus
+        return f"{level}:{name}:{operation}"
 
     def in_prometheus_unit(self, value: Value) -> float | None:
         """Durations in seconds, ratios from 0 to 1, counts as they are."""
@@ -190,6 +220,7 @@ METRICS: tuple[Metric, ...] = (
         Stream.BEDS,
         lambda p: _ratio(p.beds.occupied, p.beds.open),
         _at_most(_occupancy),
+        _over("ga_beds_occupied", "ga_beds_open"),
     ),
     Metric(
         "nctr_patients",
@@ -205,6 +236,7 @@ METRICS: tuple[Metric, ...] = (
         Stream.BEDS,
         lambda p: _ratio(p.beds.nctr, p.beds.occupied),
         _at_most(_medically_fit),
+        _over("nctr_patients", "ga_beds_occupied"),
     ),
     Metric(
         "ae_in_department",
@@ -235,6 +267,7 @@ METRICS: tuple[Metric, ...] = (
         "minutes",
         Stream.AE,
         lambda p: _minutes(p.department.longest_wait),
+        aggregate=MAX,
     ),
     Metric(
         "ae_waiting_after_dta",
@@ -265,6 +298,7 @@ METRICS: tuple[Metric, ...] = (
         Stream.AE,
         lambda p: _ratio(p.departed_today.within_4h, p.departed_today.departures),
         _at_least(_four_hours),
+        _over("ae_within_4h_today", "ae_departures_today"),
     ),
     Metric(
         "ae_type1_4h_performance_today",
@@ -273,6 +307,7 @@ METRICS: tuple[Metric, ...] = (
         Stream.AE,
         lambda p: _ratio(p.departed_today.type1_within_4h, p.departed_today.type1_departures),
         _at_least(_four_hours),
+        _over("ae_type1_within_4h_today", "ae_type1_departures_today"),
     ),
     Metric(
         "ae_over_12h_today",
@@ -312,6 +347,7 @@ METRICS: tuple[Metric, ...] = (
         Stream.AE,
         lambda p: _ratio(p.departed_month.within_4h, p.departed_month.departures),
         _at_least(_four_hours),
+        _over("ae_within_4h_month", "ae_departures_month"),
     ),
     Metric(
         "ambulances_waiting",
@@ -327,6 +363,7 @@ METRICS: tuple[Metric, ...] = (
         Stream.AMBULANCE,
         lambda p: _minutes(p.ambulances.longest_wait),
         _at_most(_handover),
+        MAX,
     ),
     Metric(
         "handovers_today",
@@ -341,6 +378,7 @@ METRICS: tuple[Metric, ...] = (
         "minutes",
         Stream.AMBULANCE,
         lambda p: _minutes_mean(p.handed_over_today),
+        aggregate=_over("handover_time_minutes_today", "handovers_today"),
     ),
     Metric(
         "handovers_over_30_today",
@@ -375,7 +413,56 @@ METRICS: tuple[Metric, ...] = (
     ),
 )
 
+# The parts of ratios and means that are not metrics themselves: exported for each site, so
+# that Prometheus can sum them (see `Aggregate`), and shown nowhere else.
+PARTS: tuple[Metric, ...] = (
+    Metric(
+        "ae_within_4h_today",
+        "Today's A&E departures within 4 h of arrival.",
+        "count",
+        Stream.AE,
+        lambda p: p.departed_today.within_4h,
+    ),
+    Metric(
+        "ae_type1_departures_today",
+        "Today's type 1 A&E departures.",
+        "count",
+        Stream.AE,
+        lambda p: p.departed_today.type1_departures,
+    ),
+    Metric(
+        "ae_type1_within_4h_today",
+        "Today's type 1 A&E departures within 4 h of arrival.",
+        "count",
+        Stream.AE,
+        lambda p: p.departed_today.type1_within_4h,
+    ),
+    Metric(
+        "ae_departures_month",
+        "A&E departures this London month.",
+        "count",
+        Stream.AE,
+        lambda p: p.departed_month.departures,
+    ),
+    Metric(
+        "ae_within_4h_month",
+        "This London month's A&E departures within 4 h of arrival.",
+        "count",
+        Stream.AE,
+        lambda p: p.departed_month.within_4h,
+    ),
+    Metric(
+        "handover_time_minutes_today",
+        "Arrival-to-handover times of today's handovers, summed.",
+        "minutes",
+        Stream.AMBULANCE,
+        lambda p: p.handed_over_today.total / MINUTE,
+    ),
+)
+
 METRIC = {metric.name: metric for metric in METRICS}
+PART = {part.name: part for part in PARTS}
+BY_PROMETHEUS = {metric.prometheus: metric for metric in METRICS}
 
 
 def _minutes_mean(counts: HandoverCounts) -> float | None:

@@ -31,6 +31,7 @@ from prometheus_client import (
 from streams.core.intake import Refused, Stream
 from streams.exporter import FlowCollector
 from streams.topics import Topics, ensure_topics
+from streams.worker.changelog import site_of
 from streams.worker.pipeline import Pipeline
 from uecflow.config import Registry
 
@@ -110,7 +111,8 @@ def build_app(
     metrics = CollectorRegistry(auto_describe=False)
     pipeline = Pipeline(registry, writer.send, now, metrics)
     metrics.register(FlowCollector(registry, pipeline.read, now))
-    _wire(app, table, pipeline, writer, settings.topics, metrics)
+    holding = _Holding(app, registry, settings.topics)
+    _wire(app, table, pipeline, writer, holding, metrics)
     return app, pipeline
 
 
@@ -306,27 +308,63 @@ class _TableWriter:
         store.set_persisted_offset(TP(topic, sent.partition), last_offset)
 
 
+@dataclass(frozen=True, slots=True)
+class _Holding:
+    """Which sites this worker holds: those of the source partitions the group assigned it
+    (Faust gives a worker the same partitions of every source topic and of the changelog)."""
+
+    app: faust.App
+    registry: Registry
+    topics: Topics
+
+    def sites(self, assigned: Iterable[TP]) -> frozenset[str]:
+        sources = {self.topics.of(stream) for stream in Stream}
+        partitions = {tp.partition for tp in assigned if tp.topic in sources}
+        return frozenset(
+            code for code in self.registry.sites if self.topics.partition_of(code) in partitions
+        )
+
+    def now(self) -> frozenset[str]:
+        return self.sites(cast(Any, self.app).assignor.assigned_actives())
+
+    def entries(self, table: Any, sites: frozenset[str]) -> list[tuple[bytes, bytes]]:
+        """The table's entries of those sites: it may also hold standby partitions' entries,
+        and those of partitions this worker held before."""
+        return [(key, value) for key, value in table.data.items() if site_of(key) in sites]
+
+
 def _wire(
     app: faust.App,
     table: Any,
     pipeline: Pipeline,
     writer: _TableWriter,
-    topics: Topics,
+    holding: _Holding,
     metrics: CollectorRegistry,
 ) -> None:
     dead_letter = app.topic(
-        topics.dead_letter, key_type=bytes, value_type=bytes, value_serializer="raw"
+        holding.topics.dead_letter, key_type=bytes, value_type=bytes, value_serializer="raw"
     )
+
+    @app.on_partitions_assigned.connect  # type: ignore[arg-type]  # mode's stub wants a sync def
+    async def _assigned(_sender: Any, assigned: set[TP], **__: Any) -> None:
+        # A site that moved to another worker leaves this one's /metrics now, not when the
+        # recovery of the partitions that moved here ends.
+        pipeline.keep_only(holding.sites(assigned))
 
     @app.on_rebalance_complete.connect  # type: ignore[arg-type]  # mode's stub wants a sync def
     async def _recovered(_sender: Any, *_: Any, **__: Any) -> None:
         await writer.confirm()  # RocksDB: what is on its way belongs in the state read now
-        pipeline.recover(list(table.data.items()))
+        sites = holding.now()
+        entries = holding.entries(table, sites)
+        pipeline.recover(entries, sites)
         await writer.drain()
-        log.info("flow state recovered from the changelog", extra={"entries": len(table.data)})
+        log.info(
+            "flow state recovered from the changelog",
+            extra={"entries": len(entries), "sites": sorted(sites)},
+        )
 
     for stream in Stream:
-        _add_agent(app, stream, topics, pipeline, writer, dead_letter)
+        _add_agent(app, stream, holding.topics, pipeline, writer, dead_letter)
 
     exposition = _Exposition(metrics)
 

@@ -182,6 +182,11 @@ def encode_key(kind: str, key: object) -> bytes:
     return f"{kind}{_SEP}{site}{_SEP}{text}".encode()
 
 
+def site_of(raw: bytes) -> str:
+    """The site of a changelog key, without decoding the rest."""
+    return raw.split(_SEP.encode(), 2)[1].decode()
+
+
 def decode_key(raw: bytes) -> tuple[str, Any]:
     kind, rest = raw.decode().split(_SEP, 1)
     site, name = rest.split(_SEP, 1)

@@ -5,14 +5,23 @@ The Faust app (`streams.worker.app`) hands each message here; a test or a benchm
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import datetime
 
 from prometheus_client import CollectorRegistry, Counter
 
 from streams.core.flow import FlowState, Outcome
 from streams.core.instants import Instant, to_instant
-from streams.core.intake import REFUSAL_KINDS, Intake, Keys, Refused, Stream, misrouted, too_late
+from streams.core.intake import (
+    REFUSAL_KINDS,
+    Intake,
+    Keys,
+    Refused,
+    Stream,
+    misrouted,
+    strayed,
+    too_late,
+)
 from streams.core.snapshot import FlowSnapshot
 from streams.worker.changelog import LoggedStores, Send
 from uecflow.config import Registry
@@ -31,6 +40,7 @@ class Pipeline:
         self._registry, self._send, self._clock = registry, send, clock
         self._intake = Intake(registry)
         self._state: FlowState | None = None
+        self._owned: frozenset[str] | None = None  # None: every site (a test, a benchmark)
         self._logged = LoggedStores(send)
         self._processed = Counter(
             "uecflow_events_processed",
@@ -61,14 +71,29 @@ class Pipeline:
     def ready(self) -> bool:
         return self._state is not None
 
-    def recover(self, entries: Iterable[tuple[bytes, bytes]]) -> None:
-        """Rebuild the flow state from what the changelog holds (after each rebalance)."""
+    def recover(
+        self, entries: Iterable[tuple[bytes, bytes]], sites: Collection[str] | None = None
+    ) -> None:
+        """Rebuild the flow state from what the changelog holds (after each rebalance): the
+        entries of `sites`, the sites of the partitions this worker holds now."""
+        self._owned = None if sites is None else frozenset(sites)
         self._logged = LoggedStores(self._send)
         self._logged.restore(entries)
         self._state = FlowState(
             self._registry, horizon=self._registry.lateness_horizon, stores=self._logged.stores
         )
         self.flush()  # what the recovery sweep folded and forgot
+
+    def keep_only(self, sites: Collection[str]) -> None:
+        """A rebalance took the other sites away: stop showing them at once, before recovery
+        of any new ones ends (a site is shown by one worker only)."""
+        owned = self._owned if self._owned is not None else frozenset(self._registry.sites)
+        self._owned = owned & frozenset(sites)
+
+    @property
+    def sites(self) -> frozenset[str]:
+        """The sites this worker shows and counts."""
+        return self._owned if self._owned is not None else frozenset(self._registry.sites)
 
     def flush(self) -> int:
         """Send the state's changes to the changelog: after each batch, before its commit."""
@@ -84,6 +109,8 @@ class Pipeline:
         admitted = self._intake.admit(raw, stream, self._clock())
         if not isinstance(admitted, Refused):
             admitted = misrouted(admitted, key) or admitted
+        if not isinstance(admitted, Refused) and admitted.site not in self.sites:
+            admitted = strayed(admitted)
         if isinstance(admitted, Refused):
             self._rejected.labels(stream.value, admitted.kind).inc()
             return admitted
@@ -104,7 +131,7 @@ class Pipeline:
         """The metrics as of an instant and each site's latest event per stream (for /metrics)."""
         if self._state is None:
             return None
-        return self._state.snapshot(as_of), self._logged.latest
+        return self._state.snapshot(as_of, self.sites), self._logged.latest
 
     def _note_latest(self, site: str, stream: Stream, at: Instant) -> None:
         # Duplicates count too: after a crash, re-sent events rebuild what the log lost.

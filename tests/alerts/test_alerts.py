@@ -3,10 +3,7 @@ unit-tested by promtool, routed to the right people, and every alert with its ac
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -14,28 +11,11 @@ import yaml
 
 from alerts.cli import GENERATED, ROUTING, RULES, files
 from alerts.rules import alerts
+from tests.alerts.promtool import AMTOOL, PROMTOOL, ROOT, run, tool
 from uecflow.config import load_registry
 
-ROOT = Path(__file__).resolve().parents[2]
-PROMTOOL, AMTOOL = shutil.which("promtool"), shutil.which("amtool")
 RULE_TESTS = sorted((ROOT / "alerts" / "tests").glob("*-test.yml"))
 NEL = (ROOT / "uecflow" / "nel.toml").read_text()
-
-
-def tool(path: str | None) -> str:
-    if path is None:
-        if os.environ.get("CI"):
-            pytest.fail("promtool/amtool missing: .ci/run installs Debian's prometheus packages")
-        pytest.skip(
-            "needs promtool and amtool (Debian packages prometheus, prometheus-alertmanager)"
-        )
-    return path
-
-
-def run(*command: str) -> str:
-    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout
 
 
 def test_generated_files_are_current() -> None:
@@ -132,13 +112,13 @@ def test_thresholds_and_holds_come_from_the_config(tmp_path: Path) -> None:
         if "alert" in rule
     }
     occupancy = rules["UecflowOccupancyAboveTarget"]
-    assert occupancy["expr"] == 'uecflow_ga_occupancy_ratio{site!=""} > 0.9'
+    assert occupancy["expr"] == "max by (site, trust, place) (uecflow_ga_occupancy_ratio) > 0.9"
     assert occupancy["annotations"]["summary"].endswith("(target 90% or less)")
     assert occupancy["for"] == "45m"
     handover = rules["UecflowAmbulanceHandoverOver45Minutes"]["expr"]
-    assert handover == 'uecflow_ambulance_longest_wait_seconds{site!=""} > 1800'
+    assert handover == "max by (site, trust, place) (uecflow_ambulance_longest_wait_seconds) > 1800"
     assert rules["UecflowMedicallyFitAboveThreshold"]["expr"].endswith("> 0.2")
-    assert 'stream="ae"}) > 1200 or' in rules["UecflowFeedStale"]["expr"]
+    assert 'stream="ae"})) > 1200 or' in rules["UecflowFeedStale"]["expr"]
     assert rules["UecflowFourHourBelowTarget"]["expr"].endswith(">= 50")
 
 

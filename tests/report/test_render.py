@@ -7,9 +7,11 @@ import pytest
 from report.render import NO_VALUE, _cell
 from report.situation import Cell, Measure, Target
 
-OCCUPANCY = Measure("occupancy", "f", "G&A occupancy", "ratio", "beds", Target("max", 0.92))
-FOUR_HOUR = Measure("four_hour", "f", "A&E 4 h", "ratio", "ae", Target("min", 0.78))
-WAIT = Measure("longest_wait", "f", "Longest wait", "seconds", "ambulance", Target("max", 2700))
+OCCUPANCY = Measure("occupancy", "f", "s", "G&A occupancy", "ratio", "beds", Target("max", 0.92))
+FOUR_HOUR = Measure("four_hour", "f", "s", "A&E 4 h", "ratio", "ae", Target("min", 0.78))
+WAIT = Measure(
+    "longest_wait", "f", "s", "Longest wait", "seconds", "ambulance", Target("max", 2700)
+)
 
 
 @pytest.mark.parametrize(

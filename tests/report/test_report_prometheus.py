@@ -14,12 +14,13 @@ from typing import Any
 
 import pytest
 
+from alerts.cli import GENERATED, RULES
 from events.contract import rfc3339
 from report.render import PNG_SIZE
 from tests.integration.monitoring import Prometheus, missing_servers
 from tests.report.pages import pdf_pages, png_size
 from tools.harness import UECFLOW
-from tools.report_backfill import Period, backfill
+from tools.report_backfill import Period, backfill, record
 from uecflow.cli import main as run_uecflow
 from uecflow.config import load_registry
 
@@ -69,6 +70,12 @@ def prometheus(
     work = tmp_path_factory.mktemp("prometheus")
     lines = events.read_bytes().splitlines()
     assert backfill(lines, load_registry(None), period, work / "blocks") > 0
+    scraped = Prometheus(work / "scraped")
+    scraped.start(targets=[], storage=work / "blocks")
+    try:
+        record(GENERATED / RULES, scraped.url, period, work / "blocks")
+    finally:
+        scraped.stop()
     server = Prometheus(work / "server")
     server.start(targets=[], storage=work / "blocks")
     try:

@@ -172,15 +172,17 @@ def test_before_any_four_hour_standard_there_is_no_target_and_no_breach() -> Non
     assert cell(result, "R1H12", "four_hour") == (0.1, None, False)
 
 
-def test_totals_are_read_from_the_unlabelled_series_never_a_trust_or_place() -> None:
+def test_the_system_row_is_read_from_the_system_recording_rule_never_a_trust_or_site() -> None:
+    system = next(m.system_family for m in measures(REGISTRY, AT) if m.key == "occupancy")
+    assert system == "system:uecflow_ga_occupancy:ratio"
     result = situation(
-        sample(FAMILY["occupancy"], 0.5, trust="R1H"),
-        sample(FAMILY["occupancy"], 0.6, place="Newham"),
-        sample(FAMILY["occupancy"], 0.95),
+        sample("trust:uecflow_ga_occupancy:ratio", 0.5, trust="R1H"),
+        sample(FAMILY["occupancy"], 0.6, **site_labels("R1HNH")),
+        sample(system, 0.95),
     )
     assert result.system.cells["occupancy"].value == 0.95
     assert result.system.cells["occupancy"].breach is True
-    assert cell(result, "R1HNH", "occupancy") == (None, None, False)
+    assert cell(result, "R1HNH", "occupancy") == (0.6, False, False)
 
 
 @pytest.mark.parametrize(

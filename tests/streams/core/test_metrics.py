@@ -14,6 +14,7 @@ import pytest
 import yaml
 from prometheus_client import CollectorRegistry
 
+from alerts.recording import recording_rules
 from alerts.rules import rule_file
 from dashboards.build import all_dashboards
 from report.situation import measures, now_query, trend_query
@@ -24,7 +25,8 @@ from tests.events_builder import REGISTRY, at, state_of
 
 ROOT = Path(__file__).resolve().parents[3]
 NOW = at("2025-11-20T12:00:00Z")
-SERIES = re.compile(r"\buecflow_[a-z0-9_]+")
+# A family, or a recording rule (`trust:uecflow_ga_occupancy:ratio`).
+SERIES = re.compile(r"\b(?:[a-z]+:)?uecflow_[a-z0-9_]+(?::[a-z]+)?")
 
 
 def exported() -> set[str]:
@@ -47,8 +49,18 @@ def read_by_the_rules_boards_and_report() -> set[str]:
     return set(SERIES.findall(rules + boards + queries))
 
 
-def test_every_series_the_alerts_boards_and_report_read_is_one_the_worker_exports() -> None:
-    assert read_by_the_rules_boards_and_report() - exported() == set()
+def recorded() -> set[str]:
+    return {rule["record"] for rule in recording_rules()}
+
+
+def test_every_series_the_alerts_boards_and_report_read_is_exported_or_recorded() -> None:
+    assert read_by_the_rules_boards_and_report() - exported() - recorded() == set()
+
+
+def test_the_recording_rules_read_only_what_the_worker_exports() -> None:
+    read = set(SERIES.findall(" ".join(rule["expr"] for rule in recording_rules())))
+    assert read
+    assert read - exported() == set()
 
 
 def test_every_target_the_worker_exports_is_the_tables() -> None:

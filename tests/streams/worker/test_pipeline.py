@@ -110,3 +110,30 @@ def test_a_message_from_a_file_has_no_key_to_check() -> None:
     event = raw(arrival("a1", "2025-11-20T08:00:00Z"))
     assert pipeline.handle(event, Stream.AE, key=Keys.UNCHECKED) is None
     assert in_department(pipeline) == 1
+
+
+def test_a_worker_recovers_shows_and_counts_only_the_sites_it_holds() -> None:
+    changelog = Changelog()
+    before, _ = started(changelog)
+    before.handle(raw(arrival("a1", "2025-11-20T08:00:00Z")), Stream.AE, key=b"R1H12")
+    before.handle(raw(arrival("b1", "2025-11-20T08:00:00Z", site="RQXM1")), Stream.AE, key=b"RQXM1")
+    before.flush()
+    pipeline = Pipeline(REGISTRY, changelog.send, lambda: NOW, CollectorRegistry())
+    pipeline.recover(changelog.entries.items(), sites={"RQXM1"})
+    read = pipeline.read(NOW)
+    assert read is not None
+    assert set(read[0].sites) == {"RQXM1"}
+    assert read[0].sites["RQXM1"].department.in_department == 1
+    refused = pipeline.handle(raw(arrival("a2", "2025-11-20T09:00:00Z")), Stream.AE, key=b"R1H12")
+    assert refused is not None
+    assert refused.kind == "wrong_partition"
+
+
+def test_a_site_that_moved_away_stops_being_shown_at_once() -> None:
+    pipeline, _ = started(Changelog())
+    pipeline.keep_only({"RQXM1", "R1HNH"})
+    read = pipeline.read(NOW)
+    assert read is not None
+    assert set(read[0].sites) == {"RQXM1", "R1HNH"}
+    pipeline.keep_only({"R1HNH", "R1H12"})  # R1H12 is shown once its recovery has ended
+    assert pipeline.sites == {"R1HNH"}
