@@ -201,9 +201,11 @@ def _stale_and_system(registry: Registry, name: str) -> list[Alert]:
             "UecflowWorkerDown", "uecflow-feeds",
             f'up{{job="{JOB}"}} == 0 or absent(up{{job="{JOB}"}})',
             "worker_down", "critical",
-            "uecflow worker is down: NO live UEC metrics for any site",
-            "Prometheus cannot scrape the uecflow worker. Every dashboard is frozen. Restart"
-            " the worker; it recovers its state from Kafka.",
+            "uecflow worker {{ $labels.instance }} is down: its sites have NO live UEC metrics",
+            "Prometheus cannot scrape this uecflow worker. The sites it held are missing from"
+            " the dashboards and the totals until another worker in the group takes them over"
+            " (within a minute) or it is restarted; with one worker, every site. Restart it; it"
+            " recovers its state from Kafka.",
             kept=False,
         ),
         Alert(

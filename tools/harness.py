@@ -5,6 +5,7 @@ scripts/kafka-local, `uecflow worker` as a child process, a producer, and waits 
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import signal
@@ -15,7 +16,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from prometheus_client.parser import text_string_to_metric_families
 
 from streams.core.intake import Stream
+from streams.core.metrics import METRICS
 from streams.topics import Topics
 from tools.processes import spawn
 
@@ -86,6 +88,7 @@ class Worker:
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
     store: str = "memory"
+    standby_replicas: int | None = None  # None: the worker's default for its store
 
     def start(self) -> None:
         command = [
@@ -98,6 +101,8 @@ class Worker:
             "--store", self.store,
             "--log-level", "warning",
         ]  # fmt: skip
+        if self.standby_replicas is not None:
+            command += ["--standby-replicas", str(self.standby_replicas)]
         self.process = spawn(command, self.log_path, cwd=ROOT)
         wait_for(self.healthy, f"worker {self.topics.prefix} to recover its state", 90)
 
@@ -260,3 +265,36 @@ def replay_document(lines: list[str], as_of: str) -> dict[str, Any]:
     )
     document: dict[str, Any] = json.loads(result.stdout)
     return document
+
+
+Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]  # a scrape: name, labels -> value
+
+
+def scrape_as_of(samples: Samples) -> str:
+    """The instant a scrape's figures are computed as of, as `replay --as-of` takes it."""
+    moment = datetime.fromtimestamp(samples[("uecflow_as_of_timestamp_seconds", ())], UTC)
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def site_differences(samples: Samples, document: dict[str, Any]) -> list[str]:
+    """Every site figure of a scrape that differs from a `uecflow replay --json` document (a
+    site the scrape does not hold counts as differing)."""
+    live = {
+        (name, dict(labels)["site"]): value
+        for (name, labels), value in samples.items()
+        if "site" in dict(labels)
+    }
+    return [
+        f"{metric.prometheus}{{site={site}}}: live {found}, replay {expected}"
+        for site, values in document["sites"].items()
+        for metric in METRICS
+        for expected in [metric.in_prometheus_unit(values[metric.name])]
+        for found in [live.get((metric.prometheus, site))]
+        if not same_figure(found, expected)
+    ]
+
+
+def same_figure(live: float | None, expected: float | None) -> bool:
+    if live is None or expected is None:
+        return live is expected
+    return math.isclose(live, expected, rel_tol=1e-9, abs_tol=1e-9)

@@ -23,17 +23,23 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 from producers.simulator.sample import generate
-from streams.core.metrics import METRICS
 from streams.topics import Topics
-from tools.harness import Broker, Worker, consumer_lag, produce, replay_document, shifted
+from tools.harness import (
+    Broker,
+    Worker,
+    consumer_lag,
+    produce,
+    replay_document,
+    scrape_as_of,
+    shifted,
+    site_differences,
+)
 from uecflow.config import load_registry
-
-Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
 
 class Producer(threading.Thread):
@@ -126,7 +132,8 @@ def _soak(args: argparse.Namespace, rng: random.Random, broker: Broker, folder: 
                 continue
             figures.catch_ups.append(caught_up - started)
             samples = worker.scrape()
-            differences = _site_differences(samples, lines[: producer.sent])
+            document = replay_document(lines[: producer.sent], scrape_as_of(samples))
+            differences = site_differences(samples, document)
             if differences:
                 figures.differing.append(f"round {round_number}: " + "; ".join(differences[:5]))
             print(
@@ -177,30 +184,6 @@ def _wait_for_lag_zero(broker: Broker, topics: Topics, limit: float) -> float | 
             return time.monotonic()
         time.sleep(0.2)
     return None
-
-
-def _site_differences(samples: Samples, lines: list[str]) -> list[str]:
-    as_of = datetime.fromtimestamp(samples[("uecflow_as_of_timestamp_seconds", ())], UTC)
-    document = replay_document(lines, as_of.isoformat().replace("+00:00", "Z"))
-    live = {
-        (name, dict(labels)["site"]): value
-        for (name, labels), value in samples.items()
-        if "site" in dict(labels)
-    }
-    return [
-        f"{metric.prometheus}{{site={site}}}: live {found}, replay {expected}"
-        for site, values in document["sites"].items()
-        for metric in METRICS
-        for expected in [metric.in_prometheus_unit(values[metric.name])]
-        for found in [live.get((metric.prometheus, site))]
-        if not _same(found, expected)
-    ]
-
-
-def _same(live: float | None, expected: float | None) -> bool:
-    if live is None or expected is None:
-        return live is expected
-    return math.isclose(live, expected, rel_tol=1e-9, abs_tol=1e-9)
 
 
 def _print(args: argparse.Namespace, figures: Figures) -> None:

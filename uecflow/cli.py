@@ -152,6 +152,14 @@ def worker_arguments(worker: argparse.ArgumentParser) -> None:
     worker.add_argument(
         "--store", choices=["memory", "rocksdb"], default="memory", help="table store"
     )
+    worker.add_argument(
+        "--standby-replicas",
+        type=int,
+        choices=range(3),
+        metavar="N",
+        help="workers that keep a copy of each partition's state ready for failover"
+        " (default: 1 with rocksdb, 0 with memory, whose copies Faust does not keep)",
+    )
     worker.add_argument("--data-dir", type=Path, default=Path("var/worker"), help="local state")
     worker.add_argument("--host", default="127.0.0.1", help="address of /metrics and /health")
     worker.add_argument("--port", type=int, default=6066, help="port of /metrics and /health")
@@ -168,6 +176,7 @@ def _worker(args: argparse.Namespace, registry: Registry) -> int:
         bootstrap=args.bootstrap,
         topics=topics_from(args),
         store=f"{args.store}://",
+        standby_replicas=args.standby_replicas,
         data_dir=args.data_dir,
         web_host=args.host,
         web_port=args.port,

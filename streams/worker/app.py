@@ -68,6 +68,7 @@ class WorkerSettings:
     bootstrap: str = "127.0.0.1:9092"
     topics: Topics = field(default_factory=Topics)
     store: str = "memory://"  # "rocksdb://" in production: a restart then reads less changelog
+    standby_replicas: int | None = None  # None: 1 with RocksDB, 0 with the memory store
     data_dir: Path = Path("var/worker")
     web_host: str = "127.0.0.1"
     web_port: int = 6066
@@ -75,6 +76,15 @@ class WorkerSettings:
     @property
     def app_id(self) -> str:
         return f"{self.topics.prefix}-worker"
+
+    @property
+    def standbys(self) -> int:
+        """Faust's memory store drops a standby's state when each recovery ends (it keeps only
+        active partitions), so a standby there costs a changelog read per event and saves
+        nothing at failover; RocksDB keeps it, with the offset it reached."""
+        if self.standby_replicas is not None:
+            return self.standby_replicas
+        return 1 if self.store.startswith("rocksdb") else 0
 
 
 def build_app(
@@ -88,6 +98,7 @@ def build_app(
         datadir=str(settings.data_dir),
         topic_partitions=settings.topics.partitions,
         topic_replication_factor=1,
+        table_standby_replicas=settings.standbys,
         producer_acks=-1,
         consumer_auto_offset_reset="earliest",
         # A killed worker's partitions move on after 10 s, not Faust's default minute.
@@ -282,6 +293,17 @@ class _TableWriter:
             halt("changelog write failed", error, topic=topic, partition=partition)
         self._in_flight.append(_Sent(delivery, partition, changes if self._durable else []))
 
+    def forget_all_but(self, sites: frozenset[str]) -> None:
+        """The memory store: drop the entries of partitions this worker no longer holds. Were
+        one of them to come back, its recovery reads the changelog from its start, and an entry
+        deleted meanwhile, whose deletion compaction has removed, would otherwise come back as
+        if current. (RocksDB closes a partition's database when it is revoked.)"""
+        if self._durable:
+            return
+        store = self._table.data
+        for key in [key for key in store if site_of(key) not in sites]:
+            del store[key]
+
     async def confirm(self) -> None:
         """Wait until every write sent so far is in the changelog, then (RocksDB) keep it
         locally; exit the process if one was lost (see EXIT_WRITE_LOST): nothing may be
@@ -349,7 +371,9 @@ def _wire(
     async def _assigned(_sender: Any, assigned: set[TP], **__: Any) -> None:
         # A site that moved to another worker leaves this one's /metrics now, not when the
         # recovery of the partitions that moved here ends.
-        pipeline.keep_only(holding.sites(assigned))
+        sites = holding.sites(assigned)
+        pipeline.keep_only(sites)
+        writer.forget_all_but(sites)
 
     @app.on_rebalance_complete.connect  # type: ignore[arg-type]  # mode's stub wants a sync def
     async def _recovered(_sender: Any, *_: Any, **__: Any) -> None:

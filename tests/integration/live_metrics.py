@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-import math
 import signal
 import threading
-from datetime import UTC, datetime
 from typing import Any
 
-from streams.core.metrics import METRICS
 from streams.topics import Topics
-from tools.harness import Broker, Worker, consumer_lag, produce, wait_for
-from uecflow.config import load_registry
-
-Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
+from tools.harness import (
+    Broker,
+    Samples,
+    Worker,
+    consumer_lag,
+    produce,
+    site_differences,
+    wait_for,
+)
 
 
 def killed_mid_stream_and_restarted(
@@ -60,33 +62,8 @@ def counter(samples: Samples, name: str) -> float:
     return sum(value for (sample, _), value in samples.items() if sample == name)
 
 
-def as_of(samples: Samples) -> str:
-    seconds = samples[("uecflow_as_of_timestamp_seconds", ())]
-    moment = datetime.fromtimestamp(seconds, UTC)
-    return moment.isoformat().replace("+00:00", "Z")
-
-
 def assert_same_metrics(samples: Samples, document: dict[str, Any]) -> None:
-    registry = load_registry(None)
-    scopes: list[tuple[dict[str, str], dict[str, Any]]] = []
-    for code, values in document["sites"].items():
-        site = registry.sites[code]
-        scopes.append(({"site": code, "trust": site.trust, "place": site.place}, values))
-    scopes += [({"trust": code}, values) for code, values in document["trusts"].items()]
-    scopes += [({"place": name}, values) for name, values in document["places"].items()]
-    scopes.append(({}, document["system"]))
-    differences = [
-        f"{metric.prometheus}{labels}: live {live}, replay {expected}"
-        for labels, values in scopes
-        for metric in METRICS
-        for expected in [metric.in_prometheus_unit(values[metric.name])]
-        for live in [samples.get((metric.prometheus, tuple(sorted(labels.items()))))]
-        if not _same(live, expected)
-    ]
+    """Every site's figures on one worker's /metrics (it holds every site) equal replay's. The
+    totals are Prometheus's recording rules: tests/integration/test_scale_out.py."""
+    differences = site_differences(samples, document)
     assert not differences, "\n".join(differences[:40])
-
-
-def _same(live: float | None, expected: float | None) -> bool:
-    if live is None or expected is None:
-        return live is expected
-    return math.isclose(live, expected, rel_tol=1e-9, abs_tol=1e-9)

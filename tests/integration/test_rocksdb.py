@@ -14,7 +14,6 @@ from rocksdict import AccessType, Rdict
 from streams.topics import Topics
 from streams.worker.app import TABLE
 from tests.integration.live_metrics import (
-    as_of,
     assert_same_metrics,
     killed_mid_stream_and_restarted,
     scrape_when_lag_is_zero,
@@ -26,6 +25,7 @@ from tools.harness import (
     end_offsets,
     produce,
     replay_document,
+    scrape_as_of,
     wait_for,
 )
 
@@ -45,7 +45,7 @@ def test_a_rocksdb_worker_killed_mid_stream_recovers_without_losing_or_double_co
     broker: Broker, topics: Topics, rocksdb_worker: Worker, nel_events: list[str]
 ) -> None:
     samples = killed_mid_stream_and_restarted(rocksdb_worker, broker, topics, nel_events)
-    assert_same_metrics(samples, replay_document(nel_events, as_of(samples)))
+    assert_same_metrics(samples, replay_document(nel_events, scrape_as_of(samples)))
 
 
 def test_a_stopped_rocksdb_worker_has_kept_the_whole_changelog_and_restarts_exact(
@@ -63,7 +63,7 @@ def test_a_stopped_rocksdb_worker_has_kept_the_whole_changelog_and_restarts_exac
     }
     rocksdb_worker.start()
     samples = scrape_when_lag_is_zero(rocksdb_worker, broker, topics)
-    assert_same_metrics(samples, replay_document(nel_events, as_of(samples)))
+    assert_same_metrics(samples, replay_document(nel_events, scrape_as_of(samples)))
 
 
 def _persisted_offsets(worker: Worker, partitions: int) -> dict[int, int]:

@@ -13,8 +13,16 @@ from pathlib import Path
 import pytest
 
 from streams.topics import Topics
-from tests.integration.live_metrics import as_of, assert_same_metrics, scrape_when_lag_is_zero
-from tools.harness import UECFLOW, Broker, Worker, free_port, replay_document, wait_for
+from tests.integration.live_metrics import assert_same_metrics, scrape_when_lag_is_zero
+from tools.harness import (
+    UECFLOW,
+    Broker,
+    Worker,
+    free_port,
+    replay_document,
+    scrape_as_of,
+    wait_for,
+)
 from tools.processes import spawn
 from uecflow.config import load_registry
 
@@ -95,7 +103,7 @@ def test_simulated_trusts_posting_through_the_gateway_give_the_replays_numbers(
     assert len(lines) > 5_000
     wait_for(lambda: _counted(worker) >= len(lines), "the worker to count every event", 180)
     samples = scrape_when_lag_is_zero(worker, broker, topics)
-    assert_same_metrics(samples, replay_document(lines, as_of(samples)))
+    assert_same_metrics(samples, replay_document(lines, scrape_as_of(samples)))
 
 
 def _counted(worker: Worker) -> float:

@@ -12,7 +12,7 @@ from kafka.admin import ConfigResource, ConfigResourceType
 from events.parse import EventParser, InvalidEvent
 from streams.topics import Topics
 from streams.worker.app import DEAD_LETTER_MAX_BYTES, EXIT_WRITE_LOST, TABLE
-from tests.integration.live_metrics import as_of, assert_same_metrics, scrape_when_lag_is_zero
+from tests.integration.live_metrics import assert_same_metrics, scrape_when_lag_is_zero
 from tools.harness import (
     Broker,
     Worker,
@@ -20,6 +20,7 @@ from tools.harness import (
     dead_letters,
     produce,
     replay_document,
+    scrape_as_of,
     stream_of,
     wait_for,
 )
@@ -64,7 +65,7 @@ def test_oversized_keyless_and_mis_keyed_messages_are_dead_lettered_and_nothing_
     producer.flush(timeout=60)
     producer.close()
     samples = scrape_when_lag_is_zero(worker, broker, topics)
-    assert_same_metrics(samples, replay_document(good, as_of(samples)))
+    assert_same_metrics(samples, replay_document(good, scrape_as_of(samples)))
     letters = dead_letters(broker.bootstrap, topics, expected=bad)
     assert len(letters) == bad
     truncated = [letter for letter in letters if "uecflow-truncated" in letter]
@@ -92,7 +93,7 @@ def test_a_lost_changelog_write_stops_the_worker_before_it_commits_past_it(
     _set_topic_config(broker, changelog, "max.message.bytes", "1048588")
     worker.start()
     samples = scrape_when_lag_is_zero(worker, broker, topics)
-    assert_same_metrics(samples, replay_document(nel_events, as_of(samples)))
+    assert_same_metrics(samples, replay_document(nel_events, scrape_as_of(samples)))
 
 
 def _set_topic_config(broker: Broker, topic: str, name: str, value: str) -> None:
