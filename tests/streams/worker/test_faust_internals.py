@@ -10,6 +10,8 @@ from importlib.metadata import version
 
 import aiokafka
 import pytest
+from faust.assignor import PartitionAssignor
+from faust.stores.memory import Store as MemoryStore
 from faust.stores.rocksdb import Store as RocksDBStore
 from faust.tables.recovery import Recovery
 from faust.transport import consumer as faust_consumer
@@ -34,6 +36,7 @@ def test_the_versions_are_the_ones_the_worker_was_written_against() -> None:
         (faust_aiokafka.AIOKafkaConsumerThread, "_create_worker_consumer"),
         (faust_aiokafka.Consumer, "_new_consumer_thread"),
         (Recovery, "active_remaining"),
+        (PartitionAssignor, "assigned_actives"),
         (aiokafka.AIOKafkaProducer, "send_batch"),
         (aiokafka.AIOKafkaProducer, "create_batch"),
     ],
@@ -53,3 +56,10 @@ def test_aiokafka_still_leaves_partitions_without_a_commit_where_they_are() -> N
     # What streams.worker.app._ConsumerThread seeks itself.
     source = inspect.getsource(aiokafka.AIOKafkaConsumer.seek_to_committed)
     assert "if offset and offset > 0" in source
+
+
+def test_the_memory_store_still_drops_a_standbys_state_when_recovery_ends() -> None:
+    # Why a standby replica is 0 by default with the memory store (WorkerSettings.standbys):
+    # if Faust keeps standby state one day, a standby would pay off there too.
+    source = inspect.getsource(MemoryStore.on_recovery_completed)
+    assert "if p not in partitions" in source
