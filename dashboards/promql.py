@@ -103,7 +103,7 @@ def _trust_value(metric: str, undefined: Undefined) -> str:
 def current_by_trust(metric: str, undefined: Undefined = "nan") -> str:
     """Each trust's total and the system's (labelled trust="system"), not masked: the
     trust tables show how many of the feeds behind them are stale instead."""
-    return _name_system(_trust_value(metric, undefined))
+    return f"{_trust_value(metric, undefined)} or {_name_system(system_value(metric, undefined))}"
 
 
 def _stale_flags(feed: Feed) -> str:
