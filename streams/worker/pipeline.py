@@ -41,6 +41,7 @@ class Pipeline:
         self._intake = Intake(registry)
         self._state: FlowState | None = None
         self._owned: frozenset[str] | None = None  # None: every site (a test, a benchmark)
+        self._every_site = frozenset(registry.sites)  # not rebuilt for each message
         self._logged = LoggedStores(send)
         self._processed = Counter(
             "uecflow_events_processed",
@@ -87,13 +88,12 @@ class Pipeline:
     def keep_only(self, sites: Collection[str]) -> None:
         """A rebalance took the other sites away: stop showing them at once, before recovery
         of any new ones ends (a site is shown by one worker only)."""
-        owned = self._owned if self._owned is not None else frozenset(self._registry.sites)
-        self._owned = owned & frozenset(sites)
+        self._owned = self.sites & frozenset(sites)
 
     @property
     def sites(self) -> frozenset[str]:
         """The sites this worker shows and counts."""
-        return self._owned if self._owned is not None else frozenset(self._registry.sites)
+        return self._owned if self._owned is not None else self._every_site
 
     def flush(self) -> int:
         """Send the state's changes to the changelog: after each batch, before its commit."""
