@@ -18,10 +18,11 @@ stores run under Faust, in a test, or in a simulated crash.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from typing import Any, Generic, TypeVar, cast
+
+import orjson
 
 from streams.core.attendance import Attendance, DepartureCounts
 from streams.core.flow import DayCounts, Stores
@@ -220,15 +221,13 @@ def encode_instant(_site: str, at: Instant) -> bytes:
     return _json([_VERSION, [at]])
 
 
-_ENCODE_JSON = json.JSONEncoder(separators=(",", ":")).encode  # one encoder, not one a call
-
-
-def _json(value: object) -> bytes:
-    return _ENCODE_JSON(value).encode()
+# Compact JSON in UTF-8, as json.dumps(separators=(",", ":")) wrote it except that text outside
+# ASCII is no longer escaped: both decode alike, so changelogs written before still recover.
+_json = orjson.dumps
 
 
 def decode_value(kind: str, raw: bytes) -> Any:
-    version, fields = json.loads(raw)
+    version, fields = orjson.loads(raw)
     if version != _VERSION:
         raise ValueError(f"changelog record version {version} is not {_VERSION}")
     return _DECODERS[kind](fields)
