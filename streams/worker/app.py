@@ -465,6 +465,7 @@ def _add_agent(
         async for batch in stream.take_events(BATCH_MAX, within=BATCH_WITHIN_SECONDS):
             try:
                 refusals = [(event, _handled(pipeline, event, feed)) for event in batch]
+                pipeline.flush()  # the latest event times, once a batch
                 await writer.drain()
                 for event, refused in refusals:
                     if refused is not None:
@@ -478,7 +479,7 @@ def _add_agent(
 
 def _handled(pipeline: Pipeline, event: EventT[bytes], feed: Stream) -> Refused | None:
     refused = pipeline.handle(event.value, feed, key=event.key)
-    pipeline.flush()  # one event's changes at a time: see streams.worker.changelog
+    pipeline.flush(latest=False)  # one event's changes at a time: see streams.worker.changelog
     return refused
 
 

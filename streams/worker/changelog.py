@@ -138,14 +138,22 @@ class LoggedStores:
             self.latest,
             self._seen,
         )
+        self._in_order_but_latest = tuple(
+            store for store in self._in_order if store is not self.latest
+        )
 
     def applying(self, site: str) -> None:
         self._current_site = site
 
-    def flush(self) -> int:
-        """Send every change since the last flush; return how many messages that took."""
+    def flush(self, *, latest: bool = True) -> int:
+        """Send every change since the last flush; return how many messages that took.
+
+        `latest=False` keeps each site's latest event times for a later flush, before the
+        batch's commit: they need not go with each event, since every event re-read after a
+        crash, a duplicate too, moves them on again. A quarter of the changelog fewer.
+        """
         sent = 0
-        for store in self._in_order:
+        for store in self._in_order if latest else self._in_order_but_latest:
             for site, key, value in store.changes():
                 self._send(site, key, value)
                 sent += 1

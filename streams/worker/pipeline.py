@@ -95,9 +95,10 @@ class Pipeline:
         """The sites this worker shows and counts."""
         return self._owned if self._owned is not None else self._every_site
 
-    def flush(self) -> int:
-        """Send the state's changes to the changelog: after each batch, before its commit."""
-        return self._logged.flush()
+    def flush(self, *, latest: bool = True) -> int:
+        """Send the state's changes to the changelog: after each event, and with `latest` (each
+        site's latest event times) after each batch, before its commit."""
+        return self._logged.flush(latest=latest)
 
     def handle(
         self, raw: bytes | None, stream: Stream, *, key: bytes | Keys | None

@@ -212,3 +212,15 @@ def test_an_event_id_of_any_characters_comes_back_from_the_changelog(event_id: s
     restored, _ = recording()
     restored.restore([(key, value) for _, key, value in sent if value is not None])
     assert dict(restored.stores.seen) == {event_id: T}
+
+
+def test_the_latest_event_times_wait_for_the_batchs_flush_and_go_once() -> None:
+    logged, sent = recording()
+    logged.applying("R1H12")
+    for second, event_id in enumerate(["evt-1", "evt-2"]):
+        logged.latest[("R1H12", "ae")] = T + second
+        logged.stores.seen[event_id] = T + second
+        logged.flush(latest=False)
+    assert [decode_key(key)[0] for _, key, _ in sent] == ["s", "s"]
+    assert logged.flush() == 1
+    assert sent[-1] == ("R1H12", encode_key("l", ("R1H12", "ae")), encode_instant("", T + 1))
