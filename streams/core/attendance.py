@@ -74,6 +74,8 @@ class DepartureCounts:
     mh_departures: int = 0
     mh_over_12h: int = 0
     trolley_waits: int = 0
+    # New fields go last: the changelog holds these counts by position.
+    dta_4_to_12h: int = 0  # admitted more than 4 h and at most 12 h after the decision to admit
 
     def count(
         self, visit: Attendance, arrived: Instant, dta: Instant | None, departed: Instant
@@ -90,12 +92,27 @@ class DepartureCounts:
         if visit.mental_health:
             self.mh_departures += 1
             self.mh_over_12h += over_12h
-        if visit.outcome == "admitted" and dta is not None and departed - dta > TWELVE_HOURS:
-            self.trolley_waits += 1
+        if visit.outcome == "admitted" and dta is not None:
+            after_dta = departed - dta
+            self.trolley_waits += after_dta > TWELVE_HOURS
+            self.dta_4_to_12h += FOUR_HOURS < after_dta <= TWELVE_HOURS
 
     def add(self, other: DepartureCounts) -> None:
-        for field in fields(self):
-            setattr(self, field.name, getattr(self, field.name) + getattr(other, field.name))
+        for count in fields(self):
+            setattr(self, count.name, getattr(self, count.name) + getattr(other, count.name))
+
+
+@dataclass(slots=True)
+class Arrivals:
+    """Arrivals as of an instant: at A&E (attendances), and of ambulances at the hospital."""
+
+    ae_today: int = 0
+    ae_last_hour: int = 0
+    ambulance_today: int = 0
+
+    def add(self, other: Arrivals) -> None:
+        for count in fields(self):
+            setattr(self, count.name, getattr(self, count.name) + getattr(other, count.name))
 
 
 @dataclass(slots=True)
@@ -103,6 +120,7 @@ class DepartmentCensus:
     """Who is in the department at an instant; summable across sites (longest wait is a max)."""
 
     in_department: int = 0
+    over_4h: int = 0
     over_12h: int = 0
     mh_over_12h: int = 0
     longest_wait: Instant | None = None
@@ -114,6 +132,7 @@ class DepartmentCensus:
     ) -> None:
         wait = as_of - arrived
         self.in_department += 1
+        self.over_4h += wait > FOUR_HOURS
         if wait > TWELVE_HOURS:
             self.over_12h += 1
             self.mh_over_12h += visit.mental_health
@@ -125,6 +144,7 @@ class DepartmentCensus:
 
     def add(self, other: DepartmentCensus) -> None:
         self.in_department += other.in_department
+        self.over_4h += other.over_4h
         self.over_12h += other.over_12h
         self.mh_over_12h += other.mh_over_12h
         self.longest_wait = max_or_none(self.longest_wait, other.longest_wait)

@@ -66,7 +66,8 @@ class DayCounts:
     """What a site's folded (finished, past the horizon) attendances and handovers added up to.
 
     `departures_folded_before` (`handovers_folded_before`): every finished attendance (handover)
-    of this day that ended before it is counted here. One that is still in the stores though it
+    of this day that ended before it is counted here; the arrival marks alike, for those that
+    arrived on this day. One that is still in the stores though it
     ended before it was counted by a sweep whose deletions a crash cut short: it is deleted
     again, not counted twice. One mark per feed, as each feed's clock sweeps on its own.
     """
@@ -75,6 +76,12 @@ class DayCounts:
     handed_over: HandoverCounts = field(default_factory=HandoverCounts)
     departures_folded_before: Instant = NEVER
     handovers_folded_before: Instant = NEVER
+    # By the day of arrival, not of departure or handover; each with its own mark. Last: the
+    # changelog holds day counters by position, and older ones end before these.
+    ae_arrivals: int = 0
+    ambulance_arrivals: int = 0
+    ae_arrivals_folded_before: Instant = NEVER
+    ambulance_arrivals_folded_before: Instant = NEVER
 
 
 @dataclass(slots=True)
@@ -271,6 +278,9 @@ class FlowState:
         counts = fold.day(london_day(visit.departed_at), visit.last_event_at, DEPARTURES)
         if counts is not None:
             counts.departed.count(visit, visit.arrived_at, visit.dta_at, visit.departed_at)
+        counts = fold.day(london_day(visit.arrived_at), visit.last_event_at, AE_ARRIVALS)
+        if counts is not None:
+            counts.ae_arrivals += 1
         return True
 
     def _fold_handover(self, key: RecordKey, fold: _Fold) -> bool:
@@ -286,6 +296,9 @@ class FlowState:
         counts = fold.day(london_day(handed_over), handover.last_event_at, HANDOVERS)
         if counts is not None:
             counts.handed_over.count(arrived, handed_over)
+        counts = fold.day(london_day(arrived), handover.last_event_at, AMBULANCE_ARRIVALS)
+        if counts is not None:
+            counts.ambulance_arrivals += 1
         return True
 
     def _forget_old_days(self, site: str, cutoff_day: date) -> None:
@@ -317,10 +330,13 @@ class FlowState:
                 if day == today:
                     parts[site].departed_today.add(counts.departed)
                     parts[site].handed_over_today.add(counts.handed_over)
+                    parts[site].arrived.ae_today += counts.ae_arrivals
+                    parts[site].arrived.ambulance_today += counts.ambulance_arrivals
         return FlowSnapshot(as_of=as_of, sites=parts, registry=self.registry)
 
 
 DEPARTURES, HANDOVERS = "departures_folded_before", "handovers_folded_before"
+AE_ARRIVALS, AMBULANCE_ARRIVALS = "ae_arrivals_folded_before", "ambulance_arrivals_folded_before"
 
 
 class _Fold:
@@ -353,6 +369,9 @@ def _count_attendance(part: FlowParts, visit: Attendance, t: Instant, today: dat
     arrived = visit.arrived_at
     if arrived is None or arrived > t:
         return  # held: its arrival has not been seen (as of t)
+    if london_day(arrived) == today:
+        part.arrived.ae_today += 1
+    part.arrived.ae_last_hour += arrived > t - HOUR
     dta = visit.dta_at if visit.dta_at is not None and visit.dta_at <= t else None
     departed = visit.departed_at
     if departed is None or departed > t:
@@ -369,6 +388,7 @@ def _count_handover(part: FlowParts, handover: Handover, t: Instant, today: date
     arrived = handover.arrived_at
     if arrived is None or arrived > t:
         return
+    part.arrived.ambulance_today += london_day(arrived) == today
     handed_over = handover.handed_over_at
     if handed_over is None or handed_over > t:
         part.ambulances.count(arrived, t)

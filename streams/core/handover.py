@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from streams.core.instants import MINUTE, NEVER, Instant, max_or_none
 
@@ -45,6 +45,10 @@ class HandoverCounts:
     over_45: int = 0
     over_60: int = 0
     lost: Instant = 0
+    # New fields go last: the changelog holds these counts by position.
+    within_15: int = 0
+    within_30: int = 0
+    lost_over_60: Instant = 0  # each handover's time beyond 60 minutes, summed
 
     def count(self, arrived: Instant, handed_over: Instant) -> None:
         took = handed_over - arrived
@@ -54,14 +58,13 @@ class HandoverCounts:
         self.over_45 += took > 45 * MINUTE
         self.over_60 += took > 60 * MINUTE
         self.lost += max(0, took - STANDARD)
+        self.within_15 += took <= STANDARD
+        self.within_30 += took <= 30 * MINUTE
+        self.lost_over_60 += max(0, took - 60 * MINUTE)
 
     def add(self, other: HandoverCounts) -> None:
-        self.handovers += other.handovers
-        self.total += other.total
-        self.over_30 += other.over_30
-        self.over_45 += other.over_45
-        self.over_60 += other.over_60
-        self.lost += other.lost
+        for count in fields(self):
+            setattr(self, count.name, getattr(self, count.name) + getattr(other, count.name))
 
 
 @dataclass(slots=True)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
 
-from streams.core.attendance import DepartmentCensus, DepartureCounts
+from streams.core.attendance import Arrivals, DepartmentCensus, DepartureCounts
 from streams.core.handover import AmbulanceCensus, HandoverCounts
 from streams.core.instants import HOUR, MINUTE, Instant
 from streams.core.intake import Stream
@@ -31,6 +31,7 @@ class FlowParts:
     departed_month: DepartureCounts = field(default_factory=DepartureCounts)
     ambulances: AmbulanceCensus = field(default_factory=AmbulanceCensus)
     handed_over_today: HandoverCounts = field(default_factory=HandoverCounts)
+    arrived: Arrivals = field(default_factory=Arrivals)
 
     def add(self, other: FlowParts) -> None:
         self.beds.add(other.beds)
@@ -39,6 +40,7 @@ class FlowParts:
         self.departed_month.add(other.departed_month)
         self.ambulances.add(other.ambulances)
         self.handed_over_today.add(other.handed_over_today)
+        self.arrived.add(other.arrived)
 
     @classmethod
     def total(cls, parts: Iterable[FlowParts]) -> FlowParts:
@@ -223,6 +225,13 @@ METRICS: tuple[Metric, ...] = (
         _over("ga_beds_occupied", "ga_beds_open"),
     ),
     Metric(
+        "ga_escalation_beds_open",
+        "Adult G&A escalation beds open (part of ga_beds_open).",
+        "count",
+        Stream.BEDS,
+        lambda p: p.beds.escalation_open,
+    ),
+    Metric(
         "nctr_patients",
         "Adult G&A patients with no criteria to reside (medically fit).",
         "count",
@@ -239,11 +248,62 @@ METRICS: tuple[Metric, ...] = (
         _over("nctr_patients", "ga_beds_occupied"),
     ),
     Metric(
+        "cc_beds_open",
+        "Adult critical care beds open, core plus escalation.",
+        "count",
+        Stream.BEDS,
+        lambda p: p.beds.cc_open,
+    ),
+    Metric(
+        "cc_beds_occupied",
+        "Adult critical care beds occupied (unfunded beds count).",
+        "count",
+        Stream.BEDS,
+        lambda p: p.beds.cc_occupied,
+    ),
+    Metric(
+        "cc_occupancy",
+        "Adult critical care occupied / open.",
+        "ratio",
+        Stream.BEDS,
+        lambda p: _ratio(p.beds.cc_occupied, p.beds.cc_open),
+        aggregate=_over("cc_beds_occupied", "cc_beds_open"),
+    ),
+    Metric(
+        "ae_arrivals_today",
+        "A&E arrivals today (London day), all department types.",
+        "count",
+        Stream.AE,
+        lambda p: p.arrived.ae_today,
+    ),
+    Metric(
+        "ae_arrivals_last_hour",
+        "A&E arrivals in the hour up to now.",
+        "count",
+        Stream.AE,
+        lambda p: p.arrived.ae_last_hour,
+    ),
+    Metric(
         "ae_in_department",
         "A&E patients arrived and not departed.",
         "count",
         Stream.AE,
         lambda p: p.department.in_department,
+    ),
+    Metric(
+        "ae_over_4h_in_department",
+        "A&E patients in the department more than 4 h.",
+        "count",
+        Stream.AE,
+        lambda p: p.department.over_4h,
+    ),
+    Metric(
+        "ae_over_4h_in_department_rate",
+        "Share of A&E patients in the department who have been there more than 4 h.",
+        "ratio",
+        Stream.AE,
+        lambda p: _ratio(p.department.over_4h, p.department.in_department),
+        aggregate=_over("ae_over_4h_in_department", "ae_in_department"),
     ),
     Metric(
         "ae_over_12h_in_department",
@@ -252,6 +312,14 @@ METRICS: tuple[Metric, ...] = (
         Stream.AE,
         lambda p: p.department.over_12h,
         _at_most(_twelve_hours),
+    ),
+    Metric(
+        "ae_over_12h_in_department_rate",
+        "Share of A&E patients in the department who have been there more than 12 h.",
+        "ratio",
+        Stream.AE,
+        lambda p: _ratio(p.department.over_12h, p.department.in_department),
+        aggregate=_over("ae_over_12h_in_department", "ae_in_department"),
     ),
     Metric(
         "ae_mh_over_12h_in_department",
@@ -318,6 +386,14 @@ METRICS: tuple[Metric, ...] = (
         _at_most(_twelve_hours),
     ),
     Metric(
+        "ae_over_12h_today_rate",
+        "Share of today's departures more than 12 h after arrival.",
+        "ratio",
+        Stream.AE,
+        lambda p: _ratio(p.departed_today.over_12h, p.departed_today.departures),
+        aggregate=_over("ae_over_12h_today", "ae_departures_today"),
+    ),
+    Metric(
         "ae_mh_departures_today",
         "Mental-health A&E departures today.",
         "count",
@@ -341,6 +417,13 @@ METRICS: tuple[Metric, ...] = (
         _at_most(_twelve_hours),
     ),
     Metric(
+        "ae_dta_4_to_12h_today",
+        "Today's admissions more than 4 h and at most 12 h after the decision to admit.",
+        "count",
+        Stream.AE,
+        lambda p: p.departed_today.dta_4_to_12h,
+    ),
+    Metric(
         "ae_4h_performance_month",
         "Four-hour performance over this London month.",
         "ratio",
@@ -357,6 +440,13 @@ METRICS: tuple[Metric, ...] = (
         lambda p: p.ambulances.waiting,
     ),
     Metric(
+        "ambulance_arrivals_today",
+        "Ambulances arrived at the hospital today (London day).",
+        "count",
+        Stream.AMBULANCE,
+        lambda p: p.arrived.ambulance_today,
+    ),
+    Metric(
         "ambulance_longest_wait_minutes",
         "Longest wait of an ambulance still waiting.",
         "minutes",
@@ -371,6 +461,20 @@ METRICS: tuple[Metric, ...] = (
         "count",
         Stream.AMBULANCE,
         lambda p: p.handed_over_today.handovers,
+    ),
+    Metric(
+        "handovers_within_15_today",
+        "Handovers today within 15 minutes (standard: 65% of handovers).",
+        "count",
+        Stream.AMBULANCE,
+        lambda p: p.handed_over_today.within_15,
+    ),
+    Metric(
+        "handovers_within_30_today",
+        "Handovers today within 30 minutes (standard: 95% of handovers).",
+        "count",
+        Stream.AMBULANCE,
+        lambda p: p.handed_over_today.within_30,
     ),
     Metric(
         "handover_mean_minutes_today",
@@ -410,6 +514,13 @@ METRICS: tuple[Metric, ...] = (
         "hours",
         Stream.AMBULANCE,
         lambda p: p.handed_over_today.lost / HOUR,
+    ),
+    Metric(
+        "handover_hours_lost_over_60_today",
+        "Hours lost today beyond 60 minutes: the sum of each handover's time past an hour.",
+        "hours",
+        Stream.AMBULANCE,
+        lambda p: p.handed_over_today.lost_over_60 / HOUR,
     ),
 )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from events.contract import WardState
 from streams.core.instants import Instant
@@ -16,6 +16,7 @@ class WardSnapshot:
     beds_open: int
     beds_occupied: int
     nctr: int
+    beds_escalation: int = 0  # of beds_open; last, as the changelog holds snapshots by position
 
     @classmethod
     def of(cls, event: WardState, at: Instant) -> WardSnapshot:
@@ -26,6 +27,7 @@ class WardSnapshot:
             beds_open=event.beds_open_core + event.beds_open_escalation,
             beds_occupied=event.beds_occupied,
             nctr=event.nctr,
+            beds_escalation=event.beds_open_escalation,
         )
 
     @property
@@ -65,19 +67,26 @@ class WardHistory:
 
 @dataclass(slots=True)
 class BedCounts:
-    """Adult G&A beds only: critical care, maternity, mental health and paediatrics are excluded."""
+    """Adult G&A beds (critical care, maternity, mental health and paediatrics excluded), and
+    adult critical care beds counted alike, apart."""
 
     open: int = 0
     occupied: int = 0
     nctr: int = 0
+    escalation_open: int = 0
+    cc_open: int = 0
+    cc_occupied: int = 0
 
     def count(self, ward: WardSnapshot) -> None:
         if ward.ward_type == "adult_ga":
             self.open += ward.beds_open
             self.occupied += ward.beds_occupied
             self.nctr += ward.nctr
+            self.escalation_open += ward.beds_escalation
+        elif ward.ward_type == "adult_critical_care":
+            self.cc_open += ward.beds_open
+            self.cc_occupied += ward.beds_occupied
 
     def add(self, other: BedCounts) -> None:
-        self.open += other.open
-        self.occupied += other.occupied
-        self.nctr += other.nctr
+        for count in fields(self):
+            setattr(self, count.name, getattr(self, count.name) + getattr(other, count.name))

@@ -221,6 +221,10 @@ _ENCODERS: dict[type, Callable[[Any], list[Any]]] = {
         _flat(day.handed_over),
         day.departures_folded_before,
         day.handovers_folded_before,
+        day.ae_arrivals,
+        day.ambulance_arrivals,
+        day.ae_arrivals_folded_before,
+        day.ambulance_arrivals_folded_before,
     ],
 }
 
@@ -242,8 +246,9 @@ def decode_value(kind: str, raw: bytes) -> Any:
 
 
 def _day_counts(fields: list[Any]) -> DayCounts:
-    departed, handed_over, *marks = fields
-    return DayCounts(DepartureCounts(*departed), HandoverCounts(*handed_over), *marks)
+    # Counters written before a field was added end before it: the field keeps its default.
+    departed, handed_over, *rest = fields
+    return DayCounts(DepartureCounts(*departed), HandoverCounts(*handed_over), *rest)
 
 
 def _ward_history(fields: list[Any]) -> WardHistory:

@@ -14,7 +14,7 @@ from prometheus_client import CollectorRegistry
 
 from alerts.cli import GENERATED, RULES
 from alerts.recording import KEPT, recording_rules
-from streams.core.attendance import DepartmentCensus, DepartureCounts
+from streams.core.attendance import Arrivals, DepartmentCensus, DepartureCounts
 from streams.core.handover import AmbulanceCensus, HandoverCounts
 from streams.core.instants import HOUR, MINUTE
 from streams.core.metrics import LEVELS, METRIC, METRICS, PART, FlowParts, Level, Metric
@@ -38,26 +38,51 @@ def random_parts(rng: random.Random) -> FlowParts:
     def wait() -> int | None:
         return rng.choice([None, rng.randint(1, 900) * MINUTE])
 
-    occupied = n(300)
+    occupied, cc_occupied, in_department = n(300), n(30), n(90)
     departures, type1, handovers = n(400), n(200), n(80)
     return FlowParts(
-        beds=BedCounts(open=occupied + n(40), occupied=occupied, nctr=rng.randint(0, occupied)),
-        department=DepartmentCensus(n(90), n(9), n(3), wait(), n(20), n(5)),
+        beds=BedCounts(
+            open=occupied + n(40),
+            occupied=occupied,
+            nctr=rng.randint(0, occupied),
+            escalation_open=n(20),
+            cc_open=cc_occupied + n(5),
+            cc_occupied=cc_occupied,
+        ),
+        department=DepartmentCensus(
+            in_department=in_department,
+            over_4h=rng.randint(0, in_department),
+            over_12h=n(9),
+            mh_over_12h=n(3),
+            longest_wait=wait(),
+            waiting_after_dta=n(20),
+            over_12h_after_dta=n(5),
+        ),
         departed_today=DepartureCounts(
-            departures,
-            rng.randint(0, departures),
-            type1,
-            rng.randint(0, type1),
-            n(9),
-            n(9),
-            n(3),
-            n(5),
+            departures=departures,
+            within_4h=rng.randint(0, departures),
+            type1_departures=type1,
+            type1_within_4h=rng.randint(0, type1),
+            over_12h=n(9),
+            mh_departures=n(9),
+            mh_over_12h=n(3),
+            trolley_waits=n(5),
+            dta_4_to_12h=n(30),
         ),
         departed_month=DepartureCounts(departures * 20, departures * 15),
         ambulances=AmbulanceCensus(n(12), wait()),
         handed_over_today=HandoverCounts(
-            handovers, handovers * rng.randint(10, 90) * MINUTE, n(20), n(10), n(5), n(9) * HOUR
+            handovers=handovers,
+            total=handovers * rng.randint(10, 90) * MINUTE,
+            over_30=n(20),
+            over_45=n(10),
+            over_60=n(5),
+            lost=n(9) * HOUR,
+            within_15=n(40),
+            within_30=n(60),
+            lost_over_60=n(4) * HOUR,
         ),
+        arrived=Arrivals(ae_today=n(500), ae_last_hour=n(40), ambulance_today=n(120)),
     )
 
 

@@ -39,6 +39,10 @@ COUNTS = [m.name for m in METRICS if m.unit == "count"]
 NONE_WHEN_EMPTY = {
     "ga_occupancy",
     "mffd_rate",
+    "cc_occupancy",
+    "ae_over_4h_in_department_rate",
+    "ae_over_12h_in_department_rate",
+    "ae_over_12h_today_rate",
     "ae_longest_wait_minutes",
     "ae_4h_performance_today",
     "ae_type1_4h_performance_today",

@@ -557,3 +557,93 @@ def test_two_departures_the_latest_wins() -> None:
         m = site_metrics(order, as_of)
         assert m["ae_departures_today"] == 1
         assert m["ae_12h_trolley_waits_today"] == 1
+
+
+# --- arrivals, and the share of the department past 4 and 12 hours -------------------------
+
+
+def test_arrivals_today_count_every_arrival_of_the_london_day_up_to_t() -> None:
+    events = [
+        arrival("yesterday", at("2025-01-14T23:59:59.999999Z")),
+        arrival("midnight", at("2025-01-15T00:00:00Z")),
+        arrival("gone", T0, department_type=3),
+        departure("gone", T0 + timedelta(minutes=30)),
+        arrival("at-t", T0 + H4),
+        arrival("after-t", T0 + H4 + US),
+    ]
+    assert site_metrics(events, T0 + H4)["ae_arrivals_today"] == 3
+
+
+def test_an_arrival_exactly_one_hour_before_t_is_not_in_the_last_hour() -> None:
+    one_hour = timedelta(hours=1)
+    events = [
+        arrival("on-the-line", T0 - one_hour),
+        arrival("just-inside", T0 - one_hour + US),
+        arrival("at-t", T0),
+        departure("just-inside", T0 - timedelta(minutes=5)),
+    ]
+    m = site_metrics(events, T0)
+    assert m["ae_arrivals_last_hour"] == 2
+    assert site_metrics(events, T0 - US)["ae_arrivals_last_hour"] == 2  # on-the-line, inside
+
+
+def test_in_department_exactly_4h_is_not_over_4h() -> None:
+    events = [arrival("a", T0), arrival("b", T0 - US), arrival("c", T0 + timedelta(hours=3))]
+    m = site_metrics(events, T0 + H4)
+    assert m["ae_over_4h_in_department"] == 1
+    assert m["ae_over_4h_in_department_rate"] == pytest.approx(1 / 3)
+    assert m["ae_over_12h_in_department_rate"] == 0
+
+
+def test_over_12h_share_of_the_department() -> None:
+    events = [arrival("a", T0), arrival("b", T0 - US), departure("a", T0 + H12 + US)]
+    m = site_metrics(events, T0 + H12)
+    assert m["ae_over_12h_in_department"] == 1
+    assert m["ae_over_12h_in_department_rate"] == pytest.approx(0.5)
+    assert m["ae_over_4h_in_department_rate"] == 1
+
+
+def test_shares_of_an_empty_department_are_none() -> None:
+    m = empty_metrics()
+    assert m["ae_over_4h_in_department_rate"] is None
+    assert m["ae_over_12h_in_department_rate"] is None
+    assert m["ae_over_12h_today_rate"] is None
+
+
+def test_over_12h_today_rate_is_a_share_of_todays_departures() -> None:
+    events = [
+        arrival("long", T0),
+        departure("long", T0 + H12 + US),
+        arrival("exactly", T0 + US),
+        departure("exactly", T0 + US + H12),
+        arrival("short", T0 + timedelta(hours=2)),
+        departure("short", T0 + timedelta(hours=3)),
+    ]
+    m = site_metrics(events, T0 + timedelta(hours=13))
+    assert m["ae_over_12h_today"] == 1
+    assert m["ae_over_12h_today_rate"] == pytest.approx(1 / 3)
+
+
+@pytest.mark.parametrize(
+    ("after_dta", "counted"),
+    [(H4, 0), (H4 + US, 1), (H12, 1), (H12 + US, 0)],
+)
+def test_admitted_4_to_12h_after_dta_counts_over_4h_and_up_to_12h(
+    after_dta: timedelta, counted: int
+) -> None:
+    events = [
+        arrival("a", T0),
+        dta("a", T0 + timedelta(minutes=30)),
+        departure("a", T0 + timedelta(minutes=30) + after_dta, outcome="admitted"),
+    ]
+    m = site_metrics(events, T0 + timedelta(hours=14))
+    assert m["ae_dta_4_to_12h_today"] == counted
+
+
+def test_4_to_12h_after_dta_needs_admission() -> None:
+    events = [
+        arrival("a", T0),
+        dta("a", T0 + timedelta(minutes=30)),
+        departure("a", T0 + timedelta(hours=6), outcome="transferred"),
+    ]
+    assert site_metrics(events, T0 + timedelta(hours=7))["ae_dta_4_to_12h_today"] == 0

@@ -177,6 +177,33 @@ def test_folding_after_a_48_hour_horizon_gives_the_same_metrics_as_keeping_every
         assert levels(folding.snapshot(as_of)) == levels(keeping.snapshot(as_of)), as_of
 
 
+ARRIVALS = ("ae_arrivals_today", "ae_arrivals_last_hour", "ambulance_arrivals_today")
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    start=st.sampled_from((SPRING - timedelta(days=5), AUTUMN - timedelta(days=5))),
+    backwards=st.lists(st.integers(0, 47 * 60), min_size=1, max_size=4),
+)
+def test_arrival_counts_stay_exact_when_folded_and_delivered_out_of_order(
+    seed: int, start: datetime, backwards: list[int]
+) -> None:
+    flow, delivered = realistic_events(seed, start, days=10, per_day=30)
+    folding = FlowState(REGISTRY, horizon=timedelta(hours=48))
+    assert set(apply_all(folding, delivered)) == {Outcome.APPLIED}
+    assert len(folding.stores.attendances) < len(flow.visits)  # some were folded
+    last = max(event.occurred_at for event in delivered)
+    for as_of in [last, *(last - timedelta(minutes=minutes) for minutes in backwards)]:
+        # The feed stopped at `last`: the naive reading of the definitions sees the same events.
+        expected = reference_metrics.expected_document(flow, as_of)["sites"]
+        found = folding.snapshot(as_of)
+        for site in SITES:
+            assert {name: found.site(site)[name] for name in ARRIVALS} == {
+                name: expected[site][name] for name in ARRIVALS
+            }, (site, as_of)
+
+
 @settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**32 - 1))
 def test_a_48_hour_horizon_keeps_far_fewer_attendance_records_than_ten_days_of_attendances(

@@ -206,3 +206,46 @@ def test_handovers_at_different_sites_stay_apart() -> None:
     assert snap.site("R1H12")["handovers_today"] == 0
     assert snap.site("RF4DG")["ambulances_waiting"] == 0
     assert snap.site("RF4DG")["handovers_today"] == 1
+
+
+@pytest.mark.parametrize(
+    ("took", "within_15", "within_30"),
+    [
+        (minutes(15), 1, 1),
+        (minutes(15) + US, 0, 1),
+        (minutes(30), 0, 1),
+        (minutes(30) + US, 0, 0),
+    ],
+)
+def test_handovers_within_15_and_30_minutes_include_the_edge(
+    took: timedelta, within_15: int, within_30: int
+) -> None:
+    m = site_metrics(handed_over_after(took), T0 + minutes(90))
+    assert (m["handovers_within_15_today"], m["handovers_within_30_today"]) == (
+        within_15,
+        within_30,
+    )
+
+
+def test_hours_lost_over_60_sum_each_handovers_time_past_an_hour() -> None:
+    events = (
+        handed_over_after(minutes(60), "on-the-hour")
+        + handed_over_after(minutes(90), "ninety")
+        + handed_over_after(minutes(150), "two-and-a-half-hours")
+    )
+    m = site_metrics(events, T0 + minutes(200))
+    assert m["handover_hours_lost_over_60_today"] == pytest.approx(2.0)  # 0 + 0.5 + 1.5
+    assert m["handover_hours_lost_today"] == pytest.approx((45 + 75 + 135) / 60)
+
+
+def test_ambulance_arrivals_today_count_arrivals_not_handovers() -> None:
+    events = [
+        ambulance_arrival("yesterday", at("2025-01-14T23:50:00Z")),
+        ambulance_handover("yesterday", at("2025-01-15T00:20:00Z")),
+        ambulance_arrival("waiting", T0),
+        ambulance_handover("no-arrival", T0),
+        ambulance_arrival("later", T0 + minutes(1)),
+    ]
+    m = site_metrics(events, T0)
+    assert m["ambulance_arrivals_today"] == 1
+    assert m["handovers_today"] == 1

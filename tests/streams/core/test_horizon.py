@@ -17,6 +17,7 @@ from tests.events_builder import (
     at,
     departure,
     dta,
+    state_of,
     ward,
 )
 
@@ -156,3 +157,27 @@ def test_a_sites_backlog_after_an_outage_is_not_refused_because_other_sites_move
     assert state.apply(arrival("r", at("2025-05-29T08:00:00Z"), site="RF4QH")) is Outcome.TOO_LATE
     m = state.snapshot(at("2025-06-01T13:00:00Z")).site("RF4QH")
     assert m["ae_departures_today"] == 1
+
+
+def test_folded_attendances_and_handovers_still_count_on_their_arrival_day() -> None:
+    # Folded before T's own London day ends: counted from the day counters, by arrival day.
+    events = [
+        arrival("short", at("2025-06-02T01:00:00Z")),  # 02:00 BST on 2 June
+        departure("short", at("2025-06-02T02:00:00Z")),
+        arrival("overnight", at("2025-06-01T22:30:00Z")),  # 23:30 BST on 1 June
+        departure("overnight", at("2025-06-01T23:30:00Z")),  # 00:30 BST on 2 June
+        ambulance_arrival("h", at("2025-06-02T01:00:00Z")),
+        ambulance_handover("h", at("2025-06-02T01:20:00Z")),
+        ward("W", at("2025-06-04T11:00:00Z"), beds_open_core=1, beds_occupied=1),
+        arrival("clock", at("2025-06-04T11:00:00Z")),  # moves the A&E event time on
+        ambulance_arrival("clock", at("2025-06-04T11:00:00Z")),
+    ]
+    folding = FlowState(REGISTRY, horizon=HORIZON)
+    for event in events:
+        assert folding.apply(event) is Outcome.APPLIED
+    assert ("R1H12", "short") not in folding.stores.attendances  # folded
+    as_of = at("2025-06-02T11:00:00Z")  # the horizon's edge
+    m = folding.snapshot(as_of).site("R1H12")
+    assert (m["ae_arrivals_today"], m["ae_departures_today"]) == (1, 2)
+    assert m["ambulance_arrivals_today"] == 1
+    assert m == state_of(events).snapshot(as_of).site("R1H12")

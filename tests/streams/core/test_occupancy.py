@@ -208,3 +208,38 @@ def test_ward_snapshots_carry_over_days() -> None:
     # A ward's snapshot is its state until replaced, not a count for one day.
     events = [ward("W1", T0, beds_open_core=20, beds_occupied=18)]
     assert site_metrics(events, T0 + timedelta(days=3))["ga_beds_open"] == 20
+
+
+def test_critical_care_is_counted_like_g_and_a_and_apart_from_it() -> None:
+    events = [
+        ward("GA", T0, beds_open_core=20, beds_open_escalation=2, beds_occupied=21, nctr=4),
+        ward(
+            "ICU",
+            T0,
+            ward_type="adult_critical_care",
+            beds_open_core=8,
+            beds_open_escalation=2,
+            beds_occupied=9,
+            nctr=0,
+        ),
+        ward("PICU", T0, ward_type="paediatric_ga", beds_open_core=6, beds_occupied=6, nctr=0),
+    ]
+    m = site_metrics(events, T0)
+    assert (m["ga_beds_open"], m["ga_beds_occupied"], m["ga_escalation_beds_open"]) == (22, 21, 2)
+    assert (m["cc_beds_open"], m["cc_beds_occupied"]) == (10, 9)
+    assert m["cc_occupancy"] == pytest.approx(0.9)
+
+
+def test_critical_care_occupancy_without_critical_care_beds_is_none() -> None:
+    m = site_metrics([ward("GA", T0, beds_open_core=20, beds_occupied=18, nctr=0)], T0)
+    assert (m["cc_beds_open"], m["cc_occupancy"]) == (0, None)
+
+
+def test_a_critical_care_ward_takes_the_state_of_its_latest_snapshot() -> None:
+    icu = "adult_critical_care"
+    events = [
+        ward("ICU", T0, ward_type=icu, beds_open_core=8, beds_occupied=8, nctr=0),
+        ward("ICU", T0 + US, ward_type=icu, beds_open_core=10, beds_occupied=7, nctr=0),
+    ]
+    assert site_metrics(events, T0)["cc_beds_occupied"] == 8
+    assert site_metrics(events, T0 + US)["cc_occupancy"] == pytest.approx(0.7)

@@ -71,6 +71,21 @@ RECORDS: list[tuple[str, Any]] = [
             handovers_folded_before=T - 47 * HOUR,
         ),
     ),
+    (
+        "d",
+        DayCounts(
+            DepartureCounts(9, 7, 8, 6, 2, 1, 1, 1, dta_4_to_12h=3),
+            HandoverCounts(4, 3 * HOUR, 2, 1, 1, HOUR, within_15=1, within_30=2, lost_over_60=HOUR),
+            ae_arrivals=12,
+            ambulance_arrivals=5,
+            ae_arrivals_folded_before=T - 46 * HOUR,
+            ambulance_arrivals_folded_before=T - 45 * HOUR,
+        ),
+    ),
+    (
+        "w",
+        WardHistory([WardSnapshot(T, "w-4", "adult_critical_care", 10, 9, 0, beds_escalation=2)]),
+    ),
 ]
 
 
@@ -224,3 +239,15 @@ def test_the_latest_event_times_wait_for_the_batchs_flush_and_go_once() -> None:
     assert [decode_key(key)[0] for _, key, _ in sent] == ["s", "s"]
     assert logged.flush() == 1
     assert sent[-1] == ("R1H12", encode_key("l", ("R1H12", "ae")), encode_instant("", T + 1))
+
+
+def test_records_written_before_fields_were_added_recover_with_those_fields_at_zero() -> None:
+    # Day counters, handover counts and ward snapshots as the changelog held them before the
+    # arrival counts, the 15/30-minute handovers and the escalation beds were added.
+    day = decode_value("d", b"[1,[[5,4,3,2,1,1,0,0],[2,600,1,0,0,300],10,20]]")
+    assert day == DayCounts(
+        DepartureCounts(5, 4, 3, 2, 1, 1, 0, 0), HandoverCounts(2, 600, 1, 0, 0, 300), 10, 20
+    )
+    assert (day.ae_arrivals, day.departed.dta_4_to_12h, day.handed_over.within_15) == (0, 0, 0)
+    wards = decode_value("w", b'[1,[[[100,"e1","adult_ga",20,18,3]]]]')
+    assert wards.snapshots[0].beds_escalation == 0
