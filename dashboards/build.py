@@ -139,6 +139,18 @@ def scc_overview(registry: Registry, m: Catalogue) -> grafana.Dashboard:
         m.longest_ambulance_wait,
         m.handovers_over_45,
     ]
+    demand = [
+        m.arrivals_today,
+        m.arrivals_last_hour,
+        m.ambulance_arrivals_today,
+        m.in_department,
+        m.over_4h_in_department,
+        m.over_4h_share,
+        m.over_12h_in_department,
+        m.over_12h_share,
+        m.cc_occupancy,
+        m.escalation_beds,
+    ]
     board = _dashboard(
         "uecflow-scc-overview",
         "NEL UEC — system overview",
@@ -175,6 +187,37 @@ def scc_overview(registry: Registry, m: Catalogue) -> grafana.Dashboard:
                     "row that are stale or have never reported: a total built on them is "
                     "partly old.",
                     against_targets,
+                    registry,
+                    feeds,
+                ),
+                24,
+                6,
+            )
+        )
+        .with_row(_row("Demand and the department"))
+        .with_panel(
+            _sized(
+                panels.site_table(
+                    "Arrivals, the department and critical care",
+                    "Attendances and ambulance arrivals today (London day) and A&E arrivals in "
+                    "the last hour; patients in the department now, how many have been there "
+                    "more than 4 and 12 hours from arrival and their share of it (the SCC "
+                    "specification's ED picture); adult critical care occupancy and the "
+                    f"escalation beds open in adult G&A. {STALE_NOTE}",
+                    demand,
+                    registry,
+                ),
+                24,
+                9,
+            )
+        )
+        .with_panel(
+            _sized(
+                panels.trust_table(
+                    "Arrivals and the department: trusts and system",
+                    "The same for each trust and the system, from the sums of their sites "
+                    "(shares recomputed from the summed counts).",
+                    demand,
                     registry,
                     feeds,
                 ),

@@ -52,8 +52,17 @@ class Catalogue:
     occupancy: Measure
     nctr: Measure
     mffd: Measure
+    escalation_beds: Measure
+    cc_occupancy: Measure
+    # demand
+    arrivals_today: Measure
+    arrivals_last_hour: Measure
+    ambulance_arrivals_today: Measure
     # A&E
     in_department: Measure
+    over_4h_in_department: Measure
+    over_4h_share: Measure
+    over_12h_share: Measure
     longest_in_department: Measure
     over_12h_in_department: Measure
     waiting_after_dta: Measure
@@ -83,8 +92,29 @@ def catalogue(registry: Registry) -> Catalogue:
         occupancy=board.measure("ga_occupancy", "occupancy", "G&A occupancy"),
         nctr=board.measure("nctr_patients", "nctr", "NCTR patients"),
         mffd=board.measure("mffd_rate", "mffd", "MFFD rate"),
+        escalation_beds=board.measure(
+            "ga_escalation_beds_open", "escalation", "Escalation beds open"
+        ),
+        cc_occupancy=board.measure("cc_occupancy", "cc_occupancy", "Critical care occupancy"),
+        # demand
+        arrivals_today=board.measure("ae_arrivals_today", "arrivals", "A&E arrivals today"),
+        arrivals_last_hour=board.measure(
+            "ae_arrivals_last_hour", "arrivals_hour", "A&E arrivals last hour"
+        ),
+        ambulance_arrivals_today=board.measure(
+            "ambulance_arrivals_today", "ambulance_arrivals", "Ambulance arrivals today"
+        ),
         # A&E
         in_department=board.measure("ae_in_department", "in_department", "In department"),
+        over_4h_in_department=board.measure(
+            "ae_over_4h_in_department", "over_4h", ">4 h in department"
+        ),
+        over_4h_share=board.measure(
+            "ae_over_4h_in_department_rate", "over_4h_share", "Share >4 h in department"
+        ),
+        over_12h_share=board.measure(
+            "ae_over_12h_in_department_rate", "over_12h_share", "Share >12 h in department"
+        ),
         longest_in_department=board.measure(
             "ae_longest_wait_minutes", "longest_in_department", "Longest in department", "zero"
         ),
