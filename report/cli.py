@@ -83,7 +83,7 @@ def _situation(args: argparse.Namespace, registry: Registry) -> Situation:
 
 def as_json(result: Situation) -> dict[str, object]:
     """The report's figures: what it shows, for tests and for other tools."""
-    rows = {row.code or "system": row for row in (*result.sites, result.system)}
+    rows = {row.code or "system": row for row in result.rows()}
     return {
         "at": result.at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
         "source": result.source,
@@ -94,6 +94,7 @@ def as_json(result: Situation) -> dict[str, object]:
         "rows": {
             key: {
                 "name": row.name,
+                "level": "system" if row.code is None else "trust" if row.total else "site",
                 "cells": {
                     k: {"value": c.value, "breach": c.breach, "stale": c.stale}
                     for k, c in row.cells.items()

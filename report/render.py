@@ -1,14 +1,17 @@
 """The situation report as one A4-landscape page (PNG and PDF), drawn with matplotlib's Agg.
 
-Red and green say breach or not against the registry's targets; a figure from a stale feed is
-grey, hatched and labelled "stale" instead, whatever its value, so it cannot pass for current.
+A breach is dark red with a cross, a figure within its target light green with a tick: the
+symbols and a luminance contrast of about 7:1 between the two fills keep them apart on a
+black-and-white printout and for readers who cannot tell red from green. A figure from a stale
+feed is grey, hatched and labelled "stale" instead, whatever its value, so it cannot pass for
+current.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from textwrap import fill
 
@@ -17,7 +20,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, PercentFormatter
+from matplotlib.ticker import FuncFormatter, MultipleLocator, PercentFormatter
 from matplotlib.transforms import Bbox
 
 from report.situation import STREAMS, Cell, Feed, Measure, Situation, Target
@@ -28,7 +31,8 @@ TITLE = "NEL urgent and emergency care — situation report"
 A4_LANDSCAPE = (297 / 25.4, 210 / 25.4)  # inches
 DPI = 150
 PNG_SIZE = (int(A4_LANDSCAPE[0] * DPI), int(A4_LANDSCAPE[1] * DPI))  # as matplotlib rounds
-RED, GREEN, GREY, WHITE = "#f6c3bd", "#cde8cc", "#cfcfcf", "#ffffff"
+BREACH, MET, GREY, WHITE = "#a50f15", "#e5f5e0", "#cfcfcf", "#ffffff"
+BREACH_MARK, MET_MARK = "\u2717", "\u2713"  # ✗ and ✓
 HEADER = "#1f3b63"
 FEED_HEADINGS = {
     Stream.AE.value: "A&E feed",
@@ -84,14 +88,15 @@ def _age(feed: Feed, situation: Situation) -> str:
     age = feed.age(situation.at)
     if age is None:
         return "no event ever"
-    return f"last event {_duration(age)} ago"
+    return f"last event {_duration(age.total_seconds())} ago"
 
 
-def _duration(age: timedelta) -> str:
-    minutes = max(0, int(age.total_seconds() // 60))
+def _duration(seconds: float, rounding: Rounding = math.floor) -> str:
+    """The one way the report writes a duration: "45 min", "2 h 05 min"."""
+    minutes = max(0, int(rounding(round(seconds / 60, 6))))
     if minutes < 60:
         return f"{minutes} min"
-    return f"{minutes // 60} h {minutes % 60:02d}"
+    return f"{minutes // 60} h {minutes % 60:02d} min"
 
 
 def _target_text(measure: Measure) -> str:
@@ -99,7 +104,7 @@ def _target_text(measure: Measure) -> str:
     if target is None:
         return "no target"
     if target.bound == "max" and target.value == 0:
-        return "target none"
+        return "none allowed"
     sign = "≤" if target.bound == "max" else "≥"
     if measure.unit == "ratio":
         return f"{sign} {target.value * 100:.4g}%"
@@ -116,7 +121,7 @@ def _format(measure: Measure, value: float | None, rounding: Rounding = round) -
         # round(…, 6) first: 0.78 * 1000 is 780.0000000000001, which ceil would make 78.1%.
         return f"{rounding(round(value * 1000, 6)) / 10:.1f}%"
     if measure.unit == "seconds":
-        return f"{rounding(round(value / 60, 6)):.0f} min"
+        return _duration(value, rounding)
     return f"{value:,.0f}"
 
 
@@ -135,12 +140,12 @@ def _cell(measure: Measure, cell: Cell) -> tuple[str, str]:
         return f"{text}\nstale", GREY
     if cell.breach is None:
         return text, WHITE
-    return text, RED if cell.breach else GREEN
+    return (f"{BREACH_MARK} {text}", BREACH) if cell.breach else (f"{MET_MARK} {text}", MET)
 
 
 def _feed_cell(feed: Feed, situation: Situation) -> tuple[str, str]:
     age = feed.age(situation.at)
-    text = "none" if age is None else _duration(age)
+    text = "none" if age is None else _duration(age.total_seconds())
     if feed.stale(situation.at):
         return f"{text}\nSTALE", GREY
     return text, WHITE
@@ -148,25 +153,27 @@ def _feed_cell(feed: Feed, situation: Situation) -> tuple[str, str]:
 
 def _rows(situation: Situation) -> tuple[list[list[str]], list[list[str]]]:
     texts, colours = [], []
-    for row in (*situation.sites, situation.system):
+    for row in situation.rows():
         cells = [_cell(m, row.cells[m.key]) for m in situation.measures]
         feeds = [_feed_cell(row.feeds[s], situation) if row.feeds else ("", WHITE) for s in STREAMS]
-        texts.append([row.name] + [text for text, _ in cells + feeds])
+        name = row.name if row.total else f"  {row.name}"  # sites indented under their trust
+        texts.append([name] + [text for text, _ in cells + feeds])
         colours.append([WHITE] + [colour for _, colour in cells + feeds])
     return texts, colours
 
 
 def _table(ax: Axes, situation: Situation) -> None:
     ax.axis("off")
+    rows = situation.rows()
     texts, colours = _rows(situation)
-    header = ["Site"]
+    header = ["Site / trust"]
     header += [f"{fill(m.label, 11)}\n{_target_text(m)}" for m in situation.measures]
     header += [f"{FEED_HEADINGS[s]}\nlast event" for s in STREAMS]
     columns = len(header) - 1
     table = ax.table(
         cellText=texts, cellColours=colours, colLabels=header, loc="upper center",
         cellLoc="center", bbox=Bbox.from_bounds(0.0, 0.0, 1.0, 1.0),
-        colWidths=[0.11] + [0.89 / columns] * columns,
+        colWidths=[0.135] + [0.865 / columns] * columns,
     )  # fmt: skip
     table.auto_set_font_size(False)
     table.set_fontsize(8)
@@ -182,10 +189,13 @@ def _table(ax: Axes, situation: Situation) -> None:
             cell.set_hatch("////")
             cell.get_text().set_color("#303030")
             cell.get_text().set_fontstyle("italic")
+        elif cell.get_facecolor()[:3] == to_rgb(BREACH):
+            cell.get_text().set_color("white")
+            cell.get_text().set_fontweight("bold")
         if column == 0:
             cell.get_text().set_horizontalalignment("left")
             cell.PAD = 0.04
-        if line == len(texts):  # the system total
+        if line and rows[line - 1].total:  # a trust's or the system's total
             cell.get_text().set_fontweight("bold")
 
 
@@ -223,7 +233,11 @@ def _trend(
         # Automatic decimals: a tick at 92.5% must not read 92%, next to a 92% target line.
         ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=None))
     else:
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:.0f} min"))
+        # Ticks on whole quarter hours or hours, so that "2 h 00 min" is a tick, not "1 h 40".
+        top = ax.get_ylim()[1]
+        step = next((m for m in (15, 30, 60, 120, 180, 240, 360) if top / m <= 6), 720)
+        ax.yaxis.set_major_locator(MultipleLocator(step))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: _duration(y * 60, round)))
 
 
 def _target_line(ax: Axes, target: Target | None, scale: float) -> None:
@@ -234,13 +248,15 @@ def _target_line(ax: Axes, target: Target | None, scale: float) -> None:
 
 def _footnote(fig: Figure, situation: Situation) -> None:
     limits = ", ".join(
-        f"{FEED_NAMES[s]} {_duration(feed.limit)}" for s, feed in situation.sites[0].feeds.items()
+        f"{FEED_NAMES[s]} {_duration(feed.limit.total_seconds())}"
+        for s, feed in situation.sites[0].feeds.items()
     )
     worker = situation.worker_as_of.astimezone(LONDON).strftime("%H:%M:%S")
     text = (
         f"Source: Prometheus {situation.source}, uecflow worker metrics (worker clock at the"
-        f" latest scrape: {worker} London). Targets: uecflow registry (nel.toml). Red: target"
-        f" breached; green: within target (exactly at the target is within); '{NO_VALUE}': not"
+        f" latest scrape: {worker} London). Targets: uecflow registry (nel.toml)."
+        f" {BREACH_MARK} on dark red: target breached; {MET_MARK} on light green: within target"
+        f" (exactly at the target is within); '{NO_VALUE}': not"
         " defined (no departures yet today, nobody waiting, no beds reported). Grey, hatched,"
         f" 'stale': the site's feed sent no event for longer than its limit ({limits}), so the"
         " figure is the last known, not current; NEL totals including a stale site are grey"

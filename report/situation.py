@@ -46,6 +46,7 @@ Target = Limit
 class Measure:
     key: str
     family: str  # the Prometheus family a site's figure is read from
+    trust_family: str  # the recording rule a trust's figure is read from
     system_family: str  # the recording rule the system's figure is read from
     label: str
     unit: Unit
@@ -80,7 +81,9 @@ class Row:
     code: str | None  # None for the system total
     name: str
     cells: dict[str, Cell]
-    feeds: dict[str, Feed]  # empty for the system total
+    feeds: dict[str, Feed]  # empty for a trust's or the system's total
+    total: bool = False  # a trust's or the system's
+    trust: str = ""  # the trust's code, of a site or of a trust's total
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,8 +101,17 @@ class Situation:
     worker_as_of: datetime  # the worker's clock at its latest scrape before `at`
     measures: tuple[Measure, ...]
     sites: tuple[Row, ...]
+    trusts: tuple[Row, ...]
     system: Row
     trends: tuple[Trend, ...]
+
+    def rows(self) -> list[Row]:
+        """Each trust's sites, then the trust; the system last (as the terminal table has it)."""
+        ordered: list[Row] = []
+        for trust in self.trusts:
+            ordered += [row for row in self.sites if row.trust == trust.trust]
+            ordered.append(trust)
+        return [*ordered, self.system]
 
     def stale_feeds(self) -> list[tuple[Row, Feed]]:
         return [
@@ -133,7 +145,14 @@ class _Columns:
         unit = _UNIT[metric.unit]
         limit = metric.prometheus_limit(self.registry.targets, self.day)
         return Measure(
-            key, metric.prometheus, metric.recorded("system"), label, unit, metric.feed.value, limit
+            key,
+            metric.prometheus,
+            metric.recorded("trust"),
+            metric.recorded("system"),
+            label,
+            unit,
+            metric.feed.value,
+            limit,
         )
 
 
@@ -149,7 +168,7 @@ TREND_KEYS = ("occupancy", "four_hour", "longest_wait", "mffd")
 
 def now_query(columns: Iterable[Measure]) -> str:
     """One instant query for every column, each feed's freshness and the worker's clock."""
-    families = [family for m in columns for family in (m.family, m.system_family)]
+    families = [family for m in columns for family in (m.family, m.trust_family, m.system_family)]
     return _selector([*families, FRESHNESS, AS_OF], "")
 
 
@@ -184,7 +203,11 @@ def build(
         worker_as_of=datetime.fromtimestamp(max(clock), UTC),
         measures=columns,
         sites=sites,
-        system=_system_row(columns, current, sites, at),
+        trusts=tuple(
+            _total_row(columns, current, [r for r in sites if r.trust == code], at, (code, name))
+            for code, name in ((t.code, t.short_name) for t in registry.trusts.values())
+        ),
+        system=_total_row(columns, current, sites, at, None),
         trends=_trends(registry, columns, list(trends), at),
     )
 
@@ -244,20 +267,30 @@ def _site_row(
         stale = feeds[measure.stream].stale(at)
         breach = measure.target.breached(value) if measure.target else None
         cells[measure.key] = Cell(value, breach, stale)
-    return Row(code, site.short_name, cells, feeds)
+    return Row(code, site.short_name, cells, feeds, trust=site.trust)
 
 
-def _system_row(
-    columns: tuple[Measure, ...], samples: list[Sample], sites: tuple[Row, ...], at: datetime
+def _total_row(
+    columns: tuple[Measure, ...],
+    samples: list[Sample],
+    sites: Iterable[Row],
+    at: datetime,
+    trust: tuple[str, str] | None,  # (code, name); None: the system
 ) -> Row:
+    sites = list(sites)
     cells = {}
     for measure in columns:
-        value = _value(samples, measure.system_family, ("", "", ""))
+        if trust is None:
+            value = _value(samples, measure.system_family, ("", "", ""))
+        else:
+            value = _value(samples, measure.trust_family, ("", trust[0], ""))
         # A total that includes a stale site is not current either.
         stale = any(row.feeds[measure.stream].stale(at) for row in sites)
         breach = measure.target.breached(value) if measure.target else None
         cells[measure.key] = Cell(value, breach, stale)
-    return Row(None, "NEL system", cells, {})
+    if trust is None:
+        return Row(None, "NEL system", cells, {}, total=True)
+    return Row(trust[0], trust[1], cells, {}, total=True, trust=trust[0])
 
 
 def _trends(

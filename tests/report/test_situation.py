@@ -21,28 +21,9 @@ from report.situation import (
     trend_window,
 )
 from streams.core.metrics import FRESHNESS
-from uecflow.config import load_registry
+from tests.report.answers import AT, REGISTRY, fresh_feeds, sample, site_labels
 
-REGISTRY = load_registry(None)
-AT = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 FAMILY = {m.key: m.family for m in measures(REGISTRY, AT)}
-
-
-def site_labels(code: str) -> dict[str, str]:
-    site = REGISTRY.sites[code]
-    return {"site": code, "trust": site.trust, "place": site.place}
-
-
-def sample(family: str, value: float, **labels: str) -> Sample:
-    return Sample({"__name__": family, "job": "uecflow-worker", **labels}, value)
-
-
-def fresh_feeds(at: datetime = AT, age: timedelta = timedelta(minutes=1)) -> list[Sample]:
-    return [
-        sample(FRESHNESS, (at - age).timestamp(), **site_labels(code), stream=stream)
-        for code in REGISTRY.sites
-        for stream in STREAMS
-    ]
 
 
 def situation(*samples: Sample, at: datetime = AT, series: list[Series] | None = None) -> Situation:
