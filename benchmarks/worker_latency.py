@@ -74,6 +74,7 @@ _LAST_EVENT = re.compile(
 )
 _AS_OF = re.compile(r"^uecflow_as_of_timestamp_seconds (\S+)$", re.MULTILINE)
 _SAMPLE = re.compile(r"^(uecflow_events_\w+_total)\{[^}]*\} (\S+)$", re.MULTILINE)
+_EXPOSITION = re.compile(r"^uecflow_exposition_cpu_seconds_total (\S+)$", re.MULTILINE)
 
 ProbeKey = tuple[str, str]  # (site, stream)
 
@@ -253,6 +254,12 @@ def counted(text: str) -> tuple[int, int]:
         elif name == REJECTED:
             refused += float(value)
     return int(done + refused), int(refused)
+
+
+def exposition_cpu(text: str) -> float:
+    """CPU seconds the worker spent rendering /metrics so far (uecflow_exposition_cpu_seconds)."""
+    found = _EXPOSITION.search(text)
+    return float(found.group(1)) if found else 0.0
 
 
 def visible(text: str) -> dict[ProbeKey, int]:

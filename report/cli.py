@@ -72,8 +72,11 @@ def _situation(args: argparse.Namespace, registry: Registry) -> Situation:
         now = client.instant(situation.now_query(columns), at)
         start, end = situation.trend_window(at)
         trends = client.range(situation.trend_query(columns), start, end, situation.TREND_STEP)
+        start, end = situation.history_window(at)
+        history = client.range(situation.history_query(columns), start, end, situation.TREND_STEP)
+        before = client.instant(situation.yesterday_query(columns), situation.yesterday_end(at))
     try:
-        return situation.build(registry, at, now, trends, client.url)
+        return situation.build(registry, at, now, trends, client.url, history, before)
     except NoData:
         raise NoData(
             f"no uecflow metrics in Prometheus at {client.url} at {at.isoformat()}"
@@ -85,7 +88,7 @@ def as_json(result: Situation) -> dict[str, object]:
     """The report's figures: what it shows, for tests and for other tools."""
     rows = {row.code or "system": row for row in result.rows()}
     return {
-        "at": result.at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        "at": _utc(result.at),
         "source": result.source,
         "targets": {
             m.key: None if m.target is None else {"bound": m.target.bound, "value": m.target.value}
@@ -96,7 +99,12 @@ def as_json(result: Situation) -> dict[str, object]:
                 "name": row.name,
                 "level": "system" if row.code is None else "trust" if row.total else "site",
                 "cells": {
-                    k: {"value": c.value, "breach": c.breach, "stale": c.stale}
+                    k: {
+                        "value": c.value,
+                        "breach": c.breach,
+                        "stale": c.stale,
+                        "since": None if c.since is None else _utc(c.since),
+                    }
                     for k, c in row.cells.items()
                 },
                 "feeds": {
@@ -110,6 +118,10 @@ def as_json(result: Situation) -> dict[str, object]:
             for key, row in rows.items()
         },
     }
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _seconds(text: str) -> float:

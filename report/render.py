@@ -23,7 +23,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MultipleLocator, PercentFormatter
 from matplotlib.transforms import Bbox
 
-from report.situation import STREAMS, Cell, Feed, Measure, Situation, Target
+from report.situation import HISTORY, STREAMS, Cell, Feed, Measure, Situation, Target
 from streams.core.instants import LONDON
 from streams.core.intake import FEED_NAMES, Stream
 
@@ -134,13 +134,26 @@ def _toward_verdict(measure: Measure, cell: Cell) -> Rounding:
     return math.ceil if upward else math.floor
 
 
-def _cell(measure: Measure, cell: Cell) -> tuple[str, str]:
+def _cell(measure: Measure, cell: Cell, at: datetime) -> tuple[str, str]:
     text = _format(measure, cell.value, _toward_verdict(measure, cell))
     if cell.stale:
         return f"{text}\nstale", GREY
     if cell.breach is None:
         return text, WHITE
-    return (f"{BREACH_MARK} {text}", BREACH) if cell.breach else (f"{MET_MARK} {text}", MET)
+    if not cell.breach:
+        return f"{MET_MARK} {text}", MET
+    since = "" if cell.since is None else f"\n{_since(cell.since, cell.since_known, at)}"
+    return f"{BREACH_MARK} {text}{since}", BREACH
+
+
+def _since(since: datetime, known: bool, at: datetime) -> str:
+    """When a breach began, as the SCC says it: "since 06:35", "since Thu 22:10"; "since
+    ≤06:35" when the history has nothing before it, so it may have begun earlier."""
+    if since <= at - HISTORY:
+        return f"for {HISTORY.days}+ days"
+    local, today = since.astimezone(LONDON), at.astimezone(LONDON).date()
+    when = f"{local:%H:%M}" if local.date() == today else f"{local:%a %H:%M}"
+    return f"since {'' if known else '≤'}{when}"
 
 
 def _feed_cell(feed: Feed, situation: Situation) -> tuple[str, str]:
@@ -154,7 +167,7 @@ def _feed_cell(feed: Feed, situation: Situation) -> tuple[str, str]:
 def _rows(situation: Situation) -> tuple[list[list[str]], list[list[str]]]:
     texts, colours = [], []
     for row in situation.rows():
-        cells = [_cell(m, row.cells[m.key]) for m in situation.measures]
+        cells = [_cell(m, row.cells[m.key], situation.at) for m in situation.measures]
         feeds = [_feed_cell(row.feeds[s], situation) if row.feeds else ("", WHITE) for s in STREAMS]
         name = row.name if row.total else f"  {row.name}"  # sites indented under their trust
         texts.append([name] + [text for text, _ in cells + feeds])
@@ -169,11 +182,11 @@ def _table(ax: Axes, situation: Situation) -> None:
     header = ["Site / trust"]
     header += [f"{fill(m.label, 11)}\n{_target_text(m)}" for m in situation.measures]
     header += [f"{FEED_HEADINGS[s]}\nlast event" for s in STREAMS]
-    columns = len(header) - 1
+    measures = len(situation.measures)
     table = ax.table(
         cellText=texts, cellColours=colours, colLabels=header, loc="upper center",
         cellLoc="center", bbox=Bbox.from_bounds(0.0, 0.0, 1.0, 1.0),
-        colWidths=[0.135] + [0.865 / columns] * columns,
+        colWidths=[0.13] + [0.69 / measures] * measures + [0.18 / len(STREAMS)] * len(STREAMS),
     )  # fmt: skip
     table.auto_set_font_size(False)
     table.set_fontsize(8)
@@ -184,14 +197,17 @@ def _table(ax: Axes, situation: Situation) -> None:
             cell.set_facecolor(HEADER)
             cell.get_text().set_color("white")
             cell.get_text().set_fontweight("bold")
-            cell.get_text().set_fontsize(7.5)
+            cell.get_text().set_fontsize(7)
         elif cell.get_facecolor()[:3] == to_rgb(GREY):
             cell.set_hatch("////")
             cell.get_text().set_color("#303030")
             cell.get_text().set_fontstyle("italic")
         elif cell.get_facecolor()[:3] == to_rgb(BREACH):
             cell.get_text().set_color("white")
-            cell.get_text().set_fontweight("bold")
+            if "\n" in cell.get_text().get_text():
+                cell.get_text().set_fontsize(6.5)  # "since Fri 19:00" must fit the column
+            else:
+                cell.get_text().set_fontweight("bold")
         if column == 0:
             cell.get_text().set_horizontalalignment("left")
             cell.PAD = 0.04
@@ -203,12 +219,12 @@ def _trends(fig: Figure, situation: Situation) -> None:
     count = len(situation.trends)
     width, gap, left = 0.19, 0.053, 0.05
     for index, trend in enumerate(situation.trends):
-        ax = fig.add_axes((left + index * (width + gap), 0.13, width, 0.25))
+        ax = fig.add_axes((left + index * (width + gap), 0.15, width, 0.24))
         _trend(ax, trend.measure, trend.times, trend.lines)
         if index == count - 1:
             handles, labels = ax.get_legend_handles_labels()
             fig.legend(handles, labels, loc="lower center", ncol=len(labels),
-                       bbox_to_anchor=(0.5, 0.045), fontsize=8, frameon=False)  # fmt: skip
+                       bbox_to_anchor=(0.5, 0.068), fontsize=8, frameon=False)  # fmt: skip
 
 
 def _trend(
@@ -253,15 +269,15 @@ def _footnote(fig: Figure, situation: Situation) -> None:
     )
     worker = situation.worker_as_of.astimezone(LONDON).strftime("%H:%M:%S")
     text = (
-        f"Source: Prometheus {situation.source}, uecflow worker metrics (worker clock at the"
-        f" latest scrape: {worker} London). Targets: uecflow registry (nel.toml)."
-        f" {BREACH_MARK} on dark red: target breached; {MET_MARK} on light green: within target"
-        f" (exactly at the target is within); '{NO_VALUE}': not"
-        " defined (no departures yet today, nobody waiting, no beds reported). Grey, hatched,"
-        f" 'stale': the site's feed sent no event for longer than its limit ({limits}), so the"
-        " figure is the last known, not current; NEL totals including a stale site are grey"
-        " too. Trends: last 24 hours, every 5 minutes, London time; blank where the site's"
-        " feed was stale."
+        f"Source: Prometheus {situation.source} (worker clock at the latest scrape: {worker}"
+        f" London). Targets: nel.toml. {BREACH_MARK} dark red: breached; {MET_MARK} light green:"
+        " within (exactly at the target is within). Since: start of the unbroken breach (5-min"
+        f" steps, up to {HISTORY.days} days back; ≤: no data before it). Yesterday: the figure"
+        f" at 23:59:59, against that day's target. '{NO_VALUE}': not defined (no departures yet,"
+        " nobody waiting, no beds). Grey, hatched, 'stale': the feed sent nothing for longer"
+        f" than its limit ({limits}): last known, not current; totals with a stale site are"
+        " grey too. Trust and NEL rows: sums of their sites, ratios recomputed. Trends: last"
+        " 24 h, 5-min steps, London time; blank where the feed was stale."
     )
     # Wrapped by hand: matplotlib's wrap=True lets a long line run past the page's edge.
     fig.text(0.025, 0.012, fill(text, 232), fontsize=6.8, color="#303030")

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
 from report.prometheus import Sample, Series
-from streams.core.instants import london_day, to_instant
+from streams.core.instants import LONDON, london_day, to_instant
 from streams.core.intake import Stream
 from streams.core.metrics import FRESHNESS, METRIC, Limit
 from uecflow.config import Registry
@@ -23,6 +23,7 @@ AS_OF = "uecflow_as_of_timestamp_seconds"
 STREAMS = tuple(stream.value for stream in Stream)
 TREND_HOURS = 24
 TREND_STEP = timedelta(minutes=5)
+HISTORY = timedelta(days=7)  # how far back "since when" looks for the start of a breach
 _HANDOVER_BANDS = (30, 45, 60)  # the bands the flow core counts (streams.core.metrics)
 
 Unit = Literal["ratio", "count", "seconds"]
@@ -52,6 +53,7 @@ class Measure:
     unit: Unit
     stream: str  # the feed that moves it
     target: Target | None
+    yesterday: bool = False  # the figure at the end of yesterday (London), not now
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +61,10 @@ class Cell:
     value: float | None
     breach: bool | None
     stale: bool  # the value is the last known, not current
+    since: datetime | None = None  # a breach: when its unbroken run began (within HISTORY)
+    # False when the run reaches back to a step with no value (no data, or before the history
+    # began): it began then or earlier.
+    since_known: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +90,7 @@ class Row:
     feeds: dict[str, Feed]  # empty for a trust's or the system's total
     total: bool = False  # a trust's or the system's
     trust: str = ""  # the trust's code, of a site or of a trust's total
+    before: dict[str, Feed] = field(default_factory=dict)  # a site's feeds at yesterday's end
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,22 +130,35 @@ def measures(registry: Registry, at: datetime) -> tuple[Measure, ...]:
     """The report's columns: their Prometheus names, feeds and targets (as of `at`'s London day)
     from the metric table; the labels are the report's."""
     column = _Columns(registry, london_day(to_instant(at)))
+    before = _Columns(registry, london_day(to_instant(yesterday_end(at))), yesterday=True)
+    band = _handover_band(registry.targets.handover_max_minutes)
+    handovers = f"handovers_over_{band}_today"
     return (
         column("occupancy", "ga_occupancy", "G&A occupancy"),
         column("mffd", "mffd_rate", "Medically fit (MFFD)"),
         column("four_hour", "ae_4h_performance_today", "A&E 4 h today"),
+        before("four_hour_yesterday", "ae_4h_performance_today", "A&E 4 h yesterday"),
         column("over_12h", "ae_over_12h_in_department", ">12 h in A&E"),
         column("over_12h_dta", "ae_over_12h_after_dta", ">12 h after DTA"),
         column("ambulances_waiting", "ambulances_waiting", "Ambulances waiting"),
         column("longest_wait", "ambulance_longest_wait_minutes", "Longest amb. wait"),
-        _handovers_over(column, registry.targets.handover_max_minutes),
+        column("handovers_over", handovers, f"Handovers >{band} min today"),
+        before("handovers_over_yesterday", handovers, f"Handovers >{band} min yesterday"),
     )
+
+
+def yesterday_end(at: datetime) -> datetime:
+    """The last second of the London day before `at`'s: where yesterday's figures are read."""
+    local = at.astimezone(LONDON)
+    midnight = datetime(local.year, local.month, local.day, tzinfo=LONDON)
+    return midnight.astimezone(UTC) - timedelta(seconds=1)
 
 
 @dataclass(frozen=True, slots=True)
 class _Columns:
     registry: Registry
     day: date
+    yesterday: bool = False
 
     def __call__(self, key: str, name: str, label: str) -> Measure:
         metric = METRIC[name]
@@ -153,14 +173,14 @@ class _Columns:
             unit,
             metric.feed.value,
             limit,
+            self.yesterday,
         )
 
 
-def _handovers_over(column: _Columns, max_minutes: float) -> Measure:
+def _handover_band(max_minutes: float) -> int:
     # The flow core counts handovers over 30, 45 and 60 minutes: the column is the band at the
     # registry's maximum, or 45 if none matches.
-    band = next((b for b in _HANDOVER_BANDS if b == max_minutes), 45)
-    return column("handovers_over", f"handovers_over_{band}_today", f"Handovers >{band} min today")
+    return next((b for b in _HANDOVER_BANDS if b == max_minutes), 45)
 
 
 TREND_KEYS = ("occupancy", "four_hour", "longest_wait", "mffd")
@@ -182,21 +202,43 @@ def trend_window(at: datetime) -> tuple[datetime, datetime]:
     return at - timedelta(hours=TREND_HOURS), at
 
 
+def history_query(columns: Iterable[Measure]) -> str:
+    """One range query (over `history_window(at)`, step `TREND_STEP`) for every figure that has
+    a target, at every level: where each breach's unbroken run began."""
+    judged = [m for m in columns if m.target is not None and not m.yesterday]
+    return _selector([f for m in judged for f in (m.family, m.trust_family, m.system_family)], "")
+
+
+def history_window(at: datetime) -> tuple[datetime, datetime]:
+    return at - HISTORY, at
+
+
+def yesterday_query(columns: Iterable[Measure]) -> str:
+    """One instant query, at `yesterday_end(at)`, for yesterday's figures and their feeds."""
+    before = [m for m in columns if m.yesterday]
+    families = [f for m in before for f in (m.family, m.trust_family, m.system_family)]
+    return _selector([*families, FRESHNESS], "")
+
+
 def build(
     registry: Registry,
     at: datetime,
     now: Iterable[Sample],
     trends: Iterable[Series],
     source: str,
+    history: Iterable[Series] = (),
+    yesterday: Iterable[Sample] = (),
 ) -> Situation:
-    """The report as of `at` from an instant query (`now_query`) and a range query
-    (`trend_query` over `trend_window(at)`, step `TREND_STEP`)."""
+    """The report as of `at` from an instant query (`now_query`), a range query (`trend_query`
+    over `trend_window(at)`, step `TREND_STEP`), and for since-when and yesterday's figures
+    `history_query` over `history_window(at)` and `yesterday_query` at `yesterday_end(at)`."""
     current = [sample for sample in now if _ours(sample.labels.get("__name__", ""))]
     clock = [s.value for s in current if s.labels.get("__name__") == AS_OF and _number(s.value)]
     if not clock:
         raise NoData(f"no uecflow metrics at {at.isoformat()}")
     columns = measures(registry, at)
-    sites = tuple(_site_row(registry, code, columns, current, at) for code in registry.sites)
+    readings = _Readings(at, current, list(yesterday), list(history))
+    sites = tuple(_site_row(registry, code, columns, readings) for code in registry.sites)
     return Situation(
         at=at,
         source=source,
@@ -204,10 +246,10 @@ def build(
         measures=columns,
         sites=sites,
         trusts=tuple(
-            _total_row(columns, current, [r for r in sites if r.trust == code], at, (code, name))
+            _total_row(columns, readings, [r for r in sites if r.trust == code], (code, name))
             for code, name in ((t.code, t.short_name) for t in registry.trusts.values())
         ),
-        system=_total_row(columns, current, sites, at, None),
+        system=_total_row(columns, readings, sites, None),
         trends=_trends(registry, columns, list(trends), at),
     )
 
@@ -254,40 +296,93 @@ def _feeds(registry: Registry, code: str, samples: list[Sample]) -> dict[str, Fe
     return feeds
 
 
-def _site_row(
-    registry: Registry, code: str, columns: tuple[Measure, ...], samples: list[Sample],
-    at: datetime,
-) -> Row:  # fmt: skip
+@dataclass(frozen=True, slots=True)
+class _Readings:
+    """What Prometheus answered: now, at the end of yesterday, and the history before now."""
+
+    at: datetime
+    now: list[Sample]
+    yesterday: list[Sample]
+    history: list[Series]
+
+    def samples(self, measure: Measure) -> list[Sample]:
+        return self.yesterday if measure.yesterday else self.now
+
+    def instant(self, measure: Measure) -> datetime:
+        return yesterday_end(self.at) if measure.yesterday else self.at
+
+    def cell(self, measure: Measure, family: str, level: tuple[str, str, str], stale: bool) -> Cell:
+        value = _value(self.samples(measure), family, level)
+        breach = measure.target.breached(value) if measure.target else None
+        # Yesterday's figure is final: its breach has no run going on now.
+        if not breach or measure.yesterday:  # yesterday's figure is final: no run going on now
+            return Cell(value, breach, stale)
+        since, known = self._since(measure, family, level)
+        return Cell(value, breach, stale, since, known)
+
+    def _since(
+        self, measure: Measure, family: str, level: tuple[str, str, str]
+    ) -> tuple[datetime, bool]:
+        """The first instant of the unbroken run of breaches that ends now (by the history's
+        steps), and whether the step before it was within the target (else it had no value: the
+        run may be older). Now itself if the last step was within."""
+        assert measure.target is not None
+        points = _history(self.history, family, level)
+        start, end = history_window(self.at)
+        steps = int((end - start) / TREND_STEP)
+        since = self.at
+        for k in range(steps, -1, -1):
+            moment = start + TREND_STEP * k
+            value = points.get(round(moment.timestamp()))
+            if value is None:
+                return since, False
+            if not measure.target.breached(value):
+                return since, True
+            since = moment
+        return since, False
+
+
+def _history(series: list[Series], family: str, level: tuple[str, str, str]) -> dict[int, float]:
+    points: dict[int, float] = {}
+    for one in series:
+        if one.labels.get("__name__") == family and _level(one.labels) == level:
+            points.update((round(when), value) for when, value in one.points if _number(value))
+    return points
+
+
+def _site_row(registry: Registry, code: str, columns: tuple[Measure, ...], read: _Readings) -> Row:
     site = registry.sites[code]
-    feeds = _feeds(registry, code, samples)
+    feeds = _feeds(registry, code, read.now)
+    before = _feeds(registry, code, read.yesterday)
     level = (code, site.trust, site.place)
     cells = {}
     for measure in columns:
-        value = _value(samples, measure.family, level)
-        stale = feeds[measure.stream].stale(at)
-        breach = measure.target.breached(value) if measure.target else None
-        cells[measure.key] = Cell(value, breach, stale)
-    return Row(code, site.short_name, cells, feeds, trust=site.trust)
+        at, feed = read.instant(measure), (before if measure.yesterday else feeds)
+        stale = feed[measure.stream].stale(at)
+        cells[measure.key] = read.cell(measure, measure.family, level, stale)
+    return Row(code, site.short_name, cells, feeds, trust=site.trust, before=before)
 
 
 def _total_row(
     columns: tuple[Measure, ...],
-    samples: list[Sample],
+    read: _Readings,
     sites: Iterable[Row],
-    at: datetime,
     trust: tuple[str, str] | None,  # (code, name); None: the system
 ) -> Row:
     sites = list(sites)
     cells = {}
     for measure in columns:
         if trust is None:
-            value = _value(samples, measure.system_family, ("", "", ""))
+            family, level = measure.system_family, ("", "", "")
         else:
-            value = _value(samples, measure.trust_family, ("", trust[0], ""))
+            family, level = measure.trust_family, ("", trust[0], "")
         # A total that includes a stale site is not current either.
-        stale = any(row.feeds[measure.stream].stale(at) for row in sites)
-        breach = measure.target.breached(value) if measure.target else None
-        cells[measure.key] = Cell(value, breach, stale)
+        at = read.instant(measure)
+        stale = any(
+            (row.before if measure.yesterday else row.feeds)[measure.stream].stale(at)
+            for row in sites
+        )
+        cells[measure.key] = read.cell(measure, family, level, stale)
     if trust is None:
         return Row(None, "NEL system", cells, {}, total=True)
     return Row(trust[0], trust[1], cells, {}, total=True, trust=trust[0])

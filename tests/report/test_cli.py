@@ -147,8 +147,10 @@ def test_with_no_figures_at_all_the_page_still_renders_every_feed_stale(
     assert pdf_pages(pdf) == 1
     rows = json.loads(figures.read_text())["rows"]
     assert rows["R1H12"]["feeds"]["ae"] == {"last_event": None, "stale": True}
-    assert rows["system"]["cells"]["occupancy"] == {"value": None, "breach": None, "stale": True}
-    assert len(api.queries) == 2  # one instant query, one range query
+    nothing = {"value": None, "breach": None, "stale": True, "since": None}
+    assert rows["system"]["cells"]["occupancy"] == nothing
+    # Now, the trends, the history behind each breach, and the end of yesterday.
+    assert len(api.queries) == 4
 
 
 @pytest.mark.parametrize(

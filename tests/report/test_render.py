@@ -3,6 +3,7 @@ as well as a colour, and the breach and within-target fills stay apart in black 
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from io import BytesIO
 
 import pytest
@@ -10,7 +11,7 @@ from matplotlib.colors import to_hex
 from PIL import Image
 
 from report.render import BREACH, MET, NO_VALUE, _cell, figure
-from report.situation import Cell, Measure, Target, build
+from report.situation import HISTORY, Cell, Measure, Target, build
 from tests.report.answers import AT, REGISTRY, fresh_feeds, sample, site_labels
 
 OCCUPANCY = Measure(
@@ -43,7 +44,7 @@ def test_a_figure_rounds_toward_its_verdict(
 ) -> None:
     assert measure.target is not None
     cell = Cell(value, measure.target.breached(value), stale=False)
-    assert _cell(measure, cell)[0] == text
+    assert _cell(measure, cell, AT)[0] == text
 
 
 def _luminance(grey: float) -> float:
@@ -91,3 +92,17 @@ def test_each_trust_follows_its_sites_and_the_system_comes_last() -> None:
         "NEL system",
     ]  # fmt: skip
     assert [row.total for row in rows].count(True) == 4
+
+
+@pytest.mark.parametrize(
+    ("since", "known", "line"),
+    [
+        (AT - timedelta(minutes=325), True, "since 06:35"),  # London is on UTC in January
+        (AT - timedelta(hours=13, minutes=50), True, "since Wed 22:10"),
+        (AT - timedelta(minutes=325), False, "since ≤06:35"),  # no data before: maybe older
+        (AT - HISTORY, False, "for 7+ days"),
+    ],
+)
+def test_a_breach_says_since_when_in_london_time(since: datetime, known: bool, line: str) -> None:
+    cell = Cell(0.95, breach=True, stale=False, since=since, since_known=known)
+    assert _cell(OCCUPANCY, cell, AT)[0] == f"✗ 95.0%\n{line}"

@@ -11,14 +11,19 @@ import pytest
 from report.prometheus import Sample, Series
 from report.situation import (
     AS_OF,
+    HISTORY,
     STREAMS,
     NoData,
     Situation,
+    Target,
     build,
+    history_query,
     measures,
     now_query,
     trend_query,
     trend_window,
+    yesterday_end,
+    yesterday_query,
 )
 from streams.core.metrics import FRESHNESS
 from tests.report.answers import AT, REGISTRY, fresh_feeds, sample, site_labels
@@ -233,3 +238,120 @@ def test_the_handover_column_follows_the_registrys_maximum(
     column = next(m for m in measures(registry, AT) if m.key == "handovers_over")
     assert column.family == family
     assert (column.target is not None) is has_target
+
+
+# --- since when, and yesterday ---------------------------------------------------------------
+
+
+def history(family: str, labels: dict[str, str], values: dict[timedelta, float]) -> Series:
+    """A range answer: `values` keyed by how long before AT (5-minute steps)."""
+    points = sorted(((AT - ago).timestamp(), value) for ago, value in values.items())
+    return Series({"__name__": family, **labels}, tuple(points))
+
+
+def minutes(*ago: int) -> list[timedelta]:
+    return [timedelta(minutes=m) for m in ago]
+
+
+def answered(*samples: Sample, at: datetime = AT) -> list[Sample]:
+    """An instant answer: the worker's clock, every feed fresh, and `samples`."""
+    return [sample(AS_OF, at.timestamp()), *fresh_feeds(at), *samples]
+
+
+def test_a_breach_says_since_when_its_unbroken_run_began() -> None:
+    occupancy = FAMILY["occupancy"]
+    labels = site_labels("R1H12")
+    past = dict.fromkeys(minutes(0, 5, 10, 15), 0.95) | {timedelta(minutes=20): 0.92}
+    result = build(
+        REGISTRY, AT, answered(sample(occupancy, 0.95, **labels)), [], "p",
+        history=[history(occupancy, labels, past)],
+    )  # fmt: skip
+    found = next(row for row in result.sites if row.code == "R1H12").cells["occupancy"]
+    assert found.breach
+    assert found.since == AT - timedelta(minutes=15)  # 20 minutes ago it was exactly at 92%
+    assert found.since_known
+
+
+def test_a_gap_in_the_history_ends_the_run_and_a_breach_older_than_it_all_says_so() -> None:
+    mffd = FAMILY["mffd"]
+    labels = site_labels("RQXM1")
+    gap = dict.fromkeys(minutes(0, 5, 15), 0.2)  # nothing 10 minutes ago
+    whole_week = {timedelta(minutes=5 * k): 0.2 for k in range(7 * 24 * 12 + 1)}
+    for past, since in ((gap, AT - timedelta(minutes=5)), (whole_week, AT - HISTORY)):
+        result = build(
+            REGISTRY, AT, answered(sample(mffd, 0.2, **labels)), [], "p",
+            history=[history(mffd, labels, past)],
+        )  # fmt: skip
+        found = next(row for row in result.sites if row.code == "RQXM1").cells["mffd"]
+        assert (found.since, found.since_known) == (since, False)
+
+
+def test_a_breach_that_began_after_the_last_step_is_since_now_and_a_met_target_has_no_since() -> (
+    None
+):
+    occupancy = FAMILY["occupancy"]
+    labels, other = site_labels("R1H12"), site_labels("R1HKH")
+    result = build(
+        REGISTRY, AT,
+        [sample(AS_OF, AT.timestamp()), *fresh_feeds(), sample(occupancy, 0.95, **labels),
+         sample(occupancy, 0.90, **other)],
+        [], "p", history=[history(occupancy, labels, {timedelta(0): 0.90})],
+    )  # fmt: skip
+    rows = {row.code: row for row in result.sites}
+    assert rows["R1H12"].cells["occupancy"].since == AT
+    assert rows["R1HKH"].cells["occupancy"].since is None
+
+
+def test_a_trusts_breach_is_timed_from_the_trust_rule() -> None:
+    rule = next(m for m in measures(REGISTRY, AT) if m.key == "occupancy").trust_family
+    labels = {"trust": "RF4"}
+    result = build(
+        REGISTRY, AT, [sample(AS_OF, AT.timestamp()), *fresh_feeds(), sample(rule, 0.97, **labels)],
+        [], "p", history=[history(rule, labels, dict.fromkeys(minutes(0, 5, 10), 0.97))],
+    )  # fmt: skip
+    trust = next(row for row in result.trusts if row.code == "RF4")
+    assert trust.cells["occupancy"].since == AT - timedelta(minutes=10)
+
+
+def test_yesterdays_figure_is_read_at_the_last_second_of_the_london_day_against_its_target() -> (
+    None
+):
+    summer = datetime(2025, 4, 1, 9, 0, tzinfo=UTC)  # 1 April: the 78% standard starts today
+    end = yesterday_end(summer)
+    assert end == datetime(2025, 3, 31, 22, 59, 59, tzinfo=UTC)  # 23:59:59 BST on 31 March
+    family = FAMILY["four_hour"]
+    labels = site_labels("R1H12")
+    result = build(
+        REGISTRY, summer,
+        [sample(AS_OF, summer.timestamp()), *fresh_feeds(summer), sample(family, 0.77, **labels)],
+        [], "p",
+        yesterday=[*fresh_feeds(end), sample(family, 0.77, **labels)],
+    )  # fmt: skip
+    columns = {m.key: m for m in result.measures}
+    assert columns["four_hour"].target == Target("min", 0.78)
+    assert columns["four_hour_yesterday"].target == Target("min", 0.76)
+    row = next(row for row in result.sites if row.code == "R1H12")
+    assert (row.cells["four_hour"].breach, row.cells["four_hour_yesterday"].breach) == (True, False)
+    assert row.cells["four_hour_yesterday"].value == 0.77
+    assert not row.cells["four_hour_yesterday"].stale
+
+
+def test_yesterdays_figure_from_a_feed_stale_at_midnight_is_stale() -> None:
+    family = FAMILY["four_hour"]
+    labels = site_labels("R1H12")
+    end = yesterday_end(AT)
+    result = build(
+        REGISTRY, AT, [sample(AS_OF, AT.timestamp()), *fresh_feeds()], [], "p",
+        yesterday=[*fresh_feeds(end, timedelta(hours=2)), sample(family, 0.9, **labels)],
+    )  # fmt: skip
+    row = next(row for row in result.sites if row.code == "R1H12")
+    assert row.cells["four_hour_yesterday"].stale
+    assert not row.cells["four_hour"].stale
+
+
+def test_the_history_and_yesterday_queries_name_what_the_report_reads() -> None:
+    columns = measures(REGISTRY, AT)
+    judged = [m for m in columns if m.target is not None and not m.yesterday]
+    assert all(f in history_query(columns) for m in judged for f in (m.family, m.trust_family))
+    assert all(m.system_family in yesterday_query(columns) for m in columns if m.yesterday)
+    assert FRESHNESS in yesterday_query(columns)
