@@ -34,6 +34,7 @@ from streams.exporter import FlowCollector
 from streams.topics import Topics, ensure_topics
 from streams.worker.changelog import site_of
 from streams.worker.pipeline import Pipeline
+from streams.worker.stall import RecoveryWatch
 from uecflow.config import Registry
 
 log = logging.getLogger("uecflow.worker")
@@ -59,6 +60,10 @@ RENDER_REUSE_MAX_SECONDS = 0.5
 # topic, must never be followed by a commit of the offsets that carried it: the worker exits at
 # once (no graceful stop, which would commit) and its restart reads those messages again.
 EXIT_WRITE_LOST = 3
+# A changelog recovery that read nothing for PATIENCE_SECONDS (streams.worker.stall): the worker
+# exits so that its supervisor starts it again, rather than serve nothing until someone notices.
+EXIT_RECOVERY_STALLED = 4
+STALL_CHECK_SECONDS = 5.0
 # The most of a refused message's value the dead-letter topic keeps: a message near the broker's
 # size limit would not fit with its headers. The reason and the full size go in the headers.
 DEAD_LETTER_MAX_BYTES = 64 * 1024
@@ -393,6 +398,21 @@ def _wire(
 
     exposition = _Exposition(metrics)
 
+    @app.task  # type: ignore[untyped-decorator]  # Faust's task decorator has no types
+    async def _watch_recovery() -> None:
+        watch = RecoveryWatch()
+        while True:
+            await asyncio.sleep(STALL_CHECK_SECONDS)
+            remaining = _still_to_read(app)
+            if watch.stalled(remaining, time.monotonic()):
+                log.critical(
+                    "changelog recovery read nothing for %.0f s: exiting to be restarted",
+                    watch.patience,
+                    extra={"changelog_remaining": remaining, "exit_code": EXIT_RECOVERY_STALLED},
+                )
+                logging.shutdown()
+                os._exit(EXIT_RECOVERY_STALLED)
+
     @app.page("/metrics")
     async def _metrics(web: Any, _request: Any) -> Any:
         return web.bytes(exposition.body(), content_type=CONTENT_TYPE_LATEST.split(";")[0])
@@ -401,6 +421,14 @@ def _wire(
     async def _health(web: Any, _request: Any) -> Any:
         body = health(app, pipeline)
         return web.json(body, status=200 if body["status"] == "ready" else 503)
+
+
+def _still_to_read(app: faust.App) -> int | None:
+    """Changelog messages the recovery still has to read; None when it is not recovering."""
+    if not (app.rebalancing or app.in_recovery):
+        return None
+    remaining = cast(Any, app.tables).recovery.active_remaining()
+    return sum(max(0, int(left)) for left in remaining.values())
 
 
 def health(app: faust.App, pipeline: Pipeline) -> dict[str, Any]:
