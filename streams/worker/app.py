@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -24,15 +23,14 @@ from faust.types import TP, EventT, TransportT
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
-    Counter,
     disable_created_metrics,
-    generate_latest,
 )
 
 from streams.core.intake import Refused, Stream
 from streams.exporter import FlowCollector
 from streams.topics import Topics, ensure_topics
 from streams.worker.changelog import site_of
+from streams.worker.exposition import Exposition
 from streams.worker.pipeline import Pipeline
 from streams.worker.stall import RecoveryWatch
 from uecflow.config import Registry
@@ -49,13 +47,6 @@ BATCH_WITHIN_SECONDS = 0.05  # the most a batch adds to an event's way to /metri
 # and events 1.5 - 5 s old when handled. 100 ms bounds that stall; an idle worker then sends
 # ten empty fetches a second, which costs the broker next to nothing.
 FETCH_MAX_WAIT_MS = 100
-# A /metrics render reads the whole state on the event loop (10 - 40 ms with NEL's 40 h): at
-# 20 scrapes a second that starved the agents. A render is reused until RENDER_REUSE_FACTOR
-# times its own cost has passed, so rendering takes at most a fifth of the loop however often
-# /metrics is asked, but never past RENDER_REUSE_MAX_SECONDS: a body is never older than that
-# plus its render time.
-RENDER_REUSE_FACTOR = 5.0
-RENDER_REUSE_MAX_SECONDS = 0.5
 # A write lost on its way to the changelog, or a refused message that cannot reach the dead-letter
 # topic, must never be followed by a commit of the offsets that carried it: the worker exits at
 # once (no graceful stop, which would commit) and its restart reads those messages again.
@@ -396,7 +387,7 @@ def _wire(
     for stream in Stream:
         _add_agent(app, stream, holding.topics, pipeline, writer, dead_letter)
 
-    exposition = _Exposition(metrics)
+    exposition = Exposition(metrics)
 
     @app.task  # type: ignore[untyped-decorator]  # Faust's task decorator has no types
     async def _watch_recovery() -> None:
@@ -442,36 +433,6 @@ def health(app: faust.App, pipeline: Pipeline) -> dict[str, Any]:
         if left > 0
     }
     return {"status": "recovering", "changelog_remaining": remaining}
-
-
-class _Exposition:
-    """The /metrics body, rendered again only when the last one is old enough (see
-    RENDER_REUSE_FACTOR). A reused body is served whole, so its values stay those of its
-    `uecflow_as_of_timestamp_seconds`."""
-
-    def __init__(self, metrics: CollectorRegistry) -> None:
-        self._metrics = metrics
-        self._body = b""
-        self._rendered_at = -math.inf  # monotonic seconds, taken just before the as-of instant
-        self._reuse_for = 0.0
-        # What scraping costs the worker, apart from what its events cost (a benchmark that
-        # polls /metrics would otherwise count its own polling as the worker's work).
-        self._cpu = Counter(
-            "uecflow_exposition_cpu_seconds",
-            "CPU time this worker spent rendering /metrics.",
-            registry=metrics,
-        )
-
-    def body(self) -> bytes:
-        now = time.monotonic()
-        if now - self._rendered_at >= self._reuse_for:
-            cpu = time.thread_time()  # the event loop's thread, where the render runs
-            self._body = generate_latest(self._metrics)
-            self._cpu.inc(time.thread_time() - cpu)
-            self._rendered_at = now
-            took = time.monotonic() - now
-            self._reuse_for = min(RENDER_REUSE_MAX_SECONDS, took * RENDER_REUSE_FACTOR)
-        return self._body
 
 
 def source_topic(app: faust.App, topics: Topics, feed: Stream) -> Any:
