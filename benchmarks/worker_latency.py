@@ -16,9 +16,10 @@ once `uecflow_last_event_timestamp_seconds` of its site and stream reaches its o
 the metric is a per-site, per-stream maximum and each event's occurred_at is later than the one
 before, so every event is a probe. A latency runs from just before the producer's send to the
 return of the first scrape that shows the event: polling adds up to its interval, and the
-worker may answer with a render up to `RENDER_REUSE_MAX_SECONDS` old (streams.worker.app); both are
-what a reader of /metrics sees, so both stay in. The age of each body served (the scrape's
-return less its `uecflow_as_of_timestamp_seconds`) and the renders seen are reported.
+worker may answer with a render up to `RENDER_REUSE_MAX_SECONDS` old
+(streams.worker.exposition); both are what a reader of /metrics sees, so both stay in. The age
+of each body served (the scrape's return less its `uecflow_as_of_timestamp_seconds`) and the
+renders seen are reported.
 
 Last, the throughput events go through `streams.worker.pipeline.Pipeline` in this process with
 a no-op changelog, handled and flushed one at a time as the agents do: the flow core's share of the
@@ -53,7 +54,7 @@ from producers.simulator.sample import generate
 from streams.core.intake import Stream
 from streams.exporter import FlowCollector
 from streams.topics import Topics, ensure_topics
-from streams.worker.app import RENDER_REUSE_MAX_SECONDS
+from streams.worker.exposition import RENDER_REUSE_MAX_SECONDS
 from streams.worker.pipeline import Pipeline
 from tools.harness import ROOT, Broker, Worker, produce, site_key, stream_of
 from uecflow.config import Registry, load_registry
