@@ -211,3 +211,40 @@ def test_month_across_the_year_end() -> None:
 def test_same_month_of_another_year_does_not_count() -> None:
     events = departed("2024-05-15T08:00:00Z", "last-year")
     assert month(events, "2025-05-20T10:00:00Z") is None
+
+
+# --- arrivals count by the London day of the arrival, on the clock-change days too -------------
+
+
+def arrivals(as_of: str, *moments: str) -> tuple[object, object, object]:
+    events = [arrival(f"a{n}", at(when)) for n, when in enumerate(moments)]
+    events += [ambulance_arrival(f"h{n}", at(when)) for n, when in enumerate(moments)]
+    m = site_metrics(events, at(as_of))
+    return m["ae_arrivals_today"], m["ambulance_arrivals_today"], m["ae_arrivals_last_hour"]
+
+
+def test_spring_forward_day_arrivals_are_those_of_its_23_hours() -> None:
+    # 30 March 2025 London runs from 00:00Z to 23:00Z: an hour is missing at 01:00 GMT.
+    moments = (
+        "2025-03-29T23:59:59Z",  # 23:59:59 GMT on 29 March
+        "2025-03-30T00:00:00Z",  # 00:00 GMT on 30 March
+        "2025-03-30T01:00:00Z",  # 02:00 BST
+        "2025-03-30T22:59:59Z",  # 23:59:59 BST
+        "2025-03-30T23:00:00Z",  # 00:00 BST on 31 March
+    )
+    assert arrivals("2025-03-30T22:59:59.999999Z", *moments)[:2] == (3, 3)
+    assert arrivals("2025-03-30T23:00:00Z", *moments)[:2] == (1, 1)
+
+
+def test_fall_back_day_arrivals_are_those_of_its_25_hours_and_the_last_hour_is_60_minutes() -> None:
+    # 26 October 2025 London runs from 2025-10-25T23:00Z to 2025-10-27T00:00Z.
+    moments = (
+        "2025-10-25T22:59:59Z",  # 23:59:59 BST on 25 October
+        "2025-10-25T23:00:00Z",  # 00:00 BST on 26 October
+        "2025-10-26T00:30:00Z",  # 01:30 BST
+        "2025-10-26T01:30:00Z",  # 01:30 GMT, an hour later
+        "2025-10-26T23:59:59Z",  # 23:59:59 GMT on 26 October
+    )
+    assert arrivals("2025-10-26T23:59:59.999999Z", *moments)[:2] == (4, 4)
+    # At 02:00 GMT the last hour holds 01:30 GMT only: 01:30 BST was an hour and a half ago.
+    assert arrivals("2025-10-26T02:00:00Z", *moments) == (3, 3, 1)
