@@ -396,13 +396,12 @@ def _wire(
             await asyncio.sleep(STALL_CHECK_SECONDS)
             remaining = _still_to_read(app)
             if watch.stalled(remaining, time.monotonic()):
-                log.critical(
-                    "changelog recovery read nothing for %.0f s: exiting to be restarted",
-                    watch.patience,
-                    extra={"changelog_remaining": remaining, "exit_code": EXIT_RECOVERY_STALLED},
+                _exit(
+                    EXIT_RECOVERY_STALLED,
+                    "changelog recovery stopped reading: exiting to be restarted",
+                    changelog_remaining=remaining,
+                    seconds_without_reading=watch.patience,
                 )
-                logging.shutdown()
-                os._exit(EXIT_RECOVERY_STALLED)
 
     @app.page("/metrics")
     async def _metrics(web: Any, _request: Any) -> Any:
@@ -516,12 +515,19 @@ async def _dead_letter(topic: Any, event: EventT[bytes], refused: Refused) -> No
 
 def halt(what: str, error: BaseException, **where: object) -> NoReturn:
     """Exit at once, committing nothing more (see EXIT_WRITE_LOST); the restart re-reads."""
-    log.critical(
+    _exit(
+        EXIT_WRITE_LOST,
         f"{what}: stopping before any offset past it is committed",
-        extra={**where, "error": type(error).__name__, "exit_code": EXIT_WRITE_LOST},
+        **where,
+        error=type(error).__name__,
     )
+
+
+def _exit(code: int, message: str, **fields: object) -> NoReturn:
+    # os._exit, not sys.exit: Faust's graceful stop would commit the offsets in flight.
+    log.critical(message, extra={**fields, "exit_code": code})
     logging.shutdown()
-    os._exit(EXIT_WRITE_LOST)
+    os._exit(code)
 
 
 def run_worker(settings: WorkerSettings, registry: Registry, logging_config: dict[str, Any]) -> int:
