@@ -9,7 +9,16 @@ Prometheus's conventions have it; the dashboards, the alerts and the report read
 
 from __future__ import annotations
 
-from streams.core.metrics import LEVELS, METRIC, METRICS, PART, Level, Metric
+from streams.core.metrics import (
+    LEVELS,
+    METRIC,
+    METRICS,
+    OPEL_HIGHEST_IN_FORCE,
+    OPEL_IN_FORCE,
+    PART,
+    Level,
+    Metric,
+)
 
 # The labels a level's figures keep.
 KEPT: dict[Level, tuple[str, ...]] = {"trust": ("trust",), "place": ("place",), "system": ()}
@@ -40,8 +49,14 @@ def expression(metric: Metric, level: Level) -> str:
 
 
 def recording_rules() -> list[dict[str, str]]:
-    return [
+    rules = [
         {"record": metric.recorded(level), "expr": expression(metric, level)}
         for level in LEVELS
         for metric in METRICS
     ]
+    declared, highest = (
+        METRIC[name].recorded("trust") for name in ("opel_trust_level", "opel_site_level")
+    )
+    rules.append({"record": OPEL_IN_FORCE, "expr": f"{declared} or {highest}"})
+    rules.append({"record": OPEL_HIGHEST_IN_FORCE, "expr": f"max({OPEL_IN_FORCE})"})
+    return rules

@@ -24,6 +24,8 @@ def alertmanager_config(registry: Registry) -> dict[str, Any]:
             "group_interval": _seconds(settings.group_interval_seconds),
             "repeat_interval": _seconds(settings.repeat_interval_hours * 3600),
             "routes": [
+                # Alerts for the SCC alone: a trust's OPEL level, which the trust declared.
+                {"receiver": SCC, "matchers": [f'to="{SCC}"']},
                 {
                     "receiver": SCC,
                     "matchers": ['severity="critical"', 'trust=~".+"'],

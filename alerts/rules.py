@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from alerts.recording import recording_rules
+from alerts.routing import SCC
 from streams.core.intake import Stream
-from streams.core.metrics import FRESHNESS, METRIC
+from streams.core.metrics import FRESHNESS, METRIC, OPEL_IN_FORCE
 from uecflow.config import Registry
 
 SITE = ("site", "trust", "place")  # an alert's labels: which site, whose on-call, which place
@@ -44,6 +45,8 @@ class Alert:
     # On flow numbers, which vanish while a restarted worker recovers: kept firing through that
     # (keep_firing_for) rather than paged "resolved" and again.
     kept: bool = True
+    # For the SCC alone (routed by the label `to`), not the trust's on-call.
+    to_scc: bool = False
 
     def rule(self, registry: Registry) -> dict[str, Any]:
         base = registry.alerting.runbook_base_url
@@ -54,7 +57,7 @@ class Alert:
             "expr": self.expr,
             "for": _duration(registry.alerting.for_minutes[self.hold]),
             **held,
-            "labels": {"severity": self.severity},
+            "labels": {"severity": self.severity, **({"to": SCC} if self.to_scc else {})},
             "annotations": {
                 "summary": self.summary,
                 "description": self.description,
@@ -65,11 +68,25 @@ class Alert:
 
 def site_name(registry: Registry) -> str:
     """A template giving the site's short name (Prometheus templates have no lookup tables)."""
+    return _name_of("$labels.site", registry)
+
+
+def trust_name(registry: Registry) -> str:
+    names = {code: trust.short_name for code, trust in registry.trusts.items()}
+    return _named("$labels.trust", names)
+
+
+def _name_of(site: str, registry: Registry) -> str:
+    """The short name of the site code that the template expression `site` gives."""
+    return _named(site, {code: site.short_name for code, site in registry.sites.items()})
+
+
+def _named(code_of: str, names: dict[str, str]) -> str:
     branches = [
-        f'{"if" if i == 0 else "else if"} eq $labels.site "{code}" }}}}{site.short_name}'
-        for i, (code, site) in enumerate(registry.sites.items())
+        f'{"if" if i == 0 else "else if"} eq {code_of} "{code}" }}}}{name}'
+        for i, (code, name) in enumerate(names.items())
     ]
-    return "{{ " + "{{ ".join(branches) + "{{ else }}{{ $labels.site }}{{ end }}"
+    return "{{ " + "{{ ".join(branches) + f"{{{{ else }}}}{{{{ {code_of} }}}}{{{{ end }}}}"
 
 
 def _series(metric: str) -> str:
@@ -226,7 +243,26 @@ def _stale_and_system(registry: Registry, name: str) -> list[Alert]:
             f" (target {occupancy:.0%} or less)",
             "System-wide bed pressure: consider mutual aid and the system escalation plan.",
         ),
+        _opel(registry),
     ]  # fmt: skip
+
+
+def _opel(registry: Registry) -> Alert:
+    highest = registry.targets.opel_level_max
+    sites = METRIC["opel_site_level"].prometheus
+    return Alert(
+        "UecflowTrustAtOpelLevel", TOTALS,
+        f"{OPEL_IN_FORCE} > {highest}",
+        "opel", "warning",
+        f"{trust_name(registry)} is at OPEL {{{{ $value }}}}"
+        f" (the SCC is told at {highest + 1} and above)",
+        "The trust's OPEL level in force: its own declaration, else the highest its hospitals"
+        " declared. By site:"
+        f' {{{{ range printf "max by (site) ({sites}{{trust=\'%s\'}})" $labels.trust | query'
+        f' | sortByLabel "site" }}}}{_name_of(".Labels.site", registry)} {{{{ .Value }}}}.'
+        " {{ end }}Agree actions with the trust's site lead on the next system call.",
+        to_scc=True,
+    )  # fmt: skip
 
 
 def rule_file(registry: Registry) -> dict[str, Any]:

@@ -7,10 +7,13 @@ way `dashboards/generated/` holds it (sorted keys, 2-space indent, trailing newl
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, Protocol, Self, TypeVar
 
 from grafana_foundation_sdk.builders import dashboard as grafana
+from grafana_foundation_sdk.builders import table
 from grafana_foundation_sdk.cog.builder import Builder
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models.dashboard import Dashboard as DashboardModel
@@ -22,6 +25,7 @@ from grafana_foundation_sdk.models.dashboard import (
     VariableSort,
 )
 
+from alerts.rules import alerts
 from dashboards import panels
 from dashboards.measures import Catalogue, catalogue
 from dashboards.panels import PROMETHEUS, Measure, feed_name
@@ -225,6 +229,28 @@ def scc_overview(registry: Registry, m: Catalogue) -> grafana.Dashboard:
                 6,
             )
         )
+        .with_row(_row("OPEL"))
+        .with_panel(_sized(_opel_sites(registry, m), 12, 8))
+        .with_panel(_sized(_opel_trusts(registry, m, feeds), 12, 8))
+        .with_row(_row("Breaches since when, and yesterday"))
+        .with_panel(
+            _sized(
+                panels.breaches_since(
+                    "Breaches now, since when",
+                    "Every uecflow alert firing now: the site (or trust, for an OPEL level), "
+                    "since when its condition has held and for how long (from Prometheus's "
+                    "record of the alert, which starts when the condition is first met, before "
+                    "any hold time), the oldest first. A breach ended in the last "
+                    f"{registry.alerting.keep_firing_minutes:g} minutes is still listed.",
+                    registry,
+                    _alert_words(registry),
+                ),
+                24,
+                7,
+            )
+        )
+        .with_panel(_sized(_yesterday_sites(registry, m), 24, 8))
+        .with_panel(_sized(_yesterday_trusts(registry, m, feeds), 24, 6))
         .with_row(_row("Freshness"))
         .with_panel(
             _sized(
@@ -252,6 +278,91 @@ def scc_overview(registry: Registry, m: Catalogue) -> grafana.Dashboard:
             )
         )
     )
+
+
+def _opel_parameters(m: Catalogue) -> list[Measure]:
+    """The integrated OPEL framework's acute parameters that uecflow measures (docs/opel.md)."""
+    return [m.handover_mean, m.four_hour_today, m.over_12h_share]
+
+
+_OPEL_NOTE = (
+    "Beside it, the framework's acute parameters uecflow measures: mean handover today, "
+    "four-hour performance today and the share of the department over 12 hours (ED occupancy "
+    "is not measured). uecflow does not score OPEL: the framework's bands could not be read, "
+    "so scoring is off (docs/opel.md)."
+)
+
+
+def _opel_sites(registry: Registry, m: Catalogue) -> table.Panel:
+    return panels.site_table(
+        "OPEL declared by site",
+        "The OPEL level each hospital declared (opel.declared), red at "
+        f"{registry.targets.opel_level_max + 1} and above; n/a where none was declared. "
+        f"{_OPEL_NOTE} {STALE_NOTE}",
+        [m.opel_declared, *_opel_parameters(m)],
+        registry,
+    )
+
+
+def _opel_trusts(registry: Registry, m: Catalogue, feeds: tuple[Feed, ...]) -> table.Panel:
+    return panels.trust_table(
+        "OPEL in force by trust",
+        "A trust's level: its own declaration if it made one, else the highest its hospitals "
+        "declared; the system row: the highest trust's. The SCC is told (an alert) at "
+        f"{registry.targets.opel_level_max + 1} and above. {_OPEL_NOTE}",
+        [m.opel_in_force, *_opel_parameters(m)],
+        registry,
+        feeds,
+    )
+
+
+def _daily(m: Catalogue) -> list[Measure]:
+    """The figures that start again each London day, renamed for yesterday's table."""
+    daily = [
+        m.arrivals_today,
+        m.ambulance_arrivals_today,
+        m.four_hour_today,
+        m.four_hour_type1_today,
+        m.handovers_today,
+        m.handover_mean,
+        m.handovers_over_45,
+        m.handovers_over_60,
+        m.handover_time_lost,
+    ]
+    return [replace(d, title=d.title.replace("today", "yesterday")) for d in daily]
+
+
+_YESTERDAY = (
+    "Yesterday's daily figures (the London day) as they stood at its last instant, to set "
+    "beside today's: coloured against today's targets."
+)
+
+
+def _yesterday_sites(registry: Registry, m: Catalogue) -> table.Panel:
+    return panels.yesterday(
+        panels.site_table("Yesterday by site", f"{_YESTERDAY} {STALE_NOTE}", _daily(m), registry)
+    )
+
+
+def _yesterday_trusts(registry: Registry, m: Catalogue, feeds: tuple[Feed, ...]) -> table.Panel:
+    return panels.yesterday(
+        panels.trust_table(
+            "Yesterday: trusts and system",
+            f"{_YESTERDAY} Stale feeds: those stale at the end of yesterday.",
+            _daily(m),
+            registry,
+            feeds,
+        )
+    )
+
+
+def _alert_words(registry: Registry) -> dict[str, str]:
+    """Each alert's name in words: UecflowFeedStale reads "Feed stale"."""
+    words = {}
+    for alert in alerts(registry):
+        spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", alert.name.removeprefix("Uecflow"))
+        words[alert.name] = (spaced[0] + spaced[1:].lower()).replace("opel", "OPEL")
+    return words
 
 
 def _system_text(measure: Measure) -> str:

@@ -6,16 +6,22 @@ lines and the stale marks follow.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from dashboards.panels import Measure, Steps, at_least, at_most, count_at_most
 from dashboards.promql import Feed, Undefined
 from streams.core.intake import Stream
-from streams.core.metrics import METRIC
+from streams.core.metrics import METRIC, OPEL_IN_FORCE
 from uecflow.config import ConfigError, Registry, Targets
 
 # Grafana's unit for each unit of the metric table (durations are exported in seconds).
-_GRAFANA_UNIT = {"ratio": "percentunit", "minutes": "s", "hours": "s", "count": "none"}
+_GRAFANA_UNIT = {
+    "ratio": "percentunit",
+    "minutes": "s",
+    "hours": "s",
+    "count": "none",
+    "level": "none",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +60,8 @@ class Catalogue:
     mffd: Measure
     escalation_beds: Measure
     cc_occupancy: Measure
+    opel_declared: Measure
+    opel_in_force: Measure
     # demand
     arrivals_today: Measure
     arrivals_last_hour: Measure
@@ -96,6 +104,11 @@ def catalogue(registry: Registry) -> Catalogue:
             "ga_escalation_beds_open", "escalation", "Escalation beds open"
         ),
         cc_occupancy=board.measure("cc_occupancy", "cc_occupancy", "Critical care occupancy"),
+        opel_declared=board.measure("opel_site_level", "opel", "OPEL declared"),
+        # A trust's own declaration, else its sites' highest; the system row: the highest trust's.
+        opel_in_force=replace(
+            board.measure("opel_site_level", "opel", "OPEL in force"), metric=OPEL_IN_FORCE
+        ),
         # demand
         arrivals_today=board.measure("ae_arrivals_today", "arrivals", "A&E arrivals today"),
         arrivals_last_hour=board.measure(
@@ -172,4 +185,5 @@ class _Board:
             return None
         if limit.bound == "min":
             return at_least(limit.value)
-        return count_at_most(round(limit.value)) if metric.unit == "count" else at_most(limit.value)
+        counted = metric.unit in ("count", "level")
+        return count_at_most(round(limit.value)) if counted else at_most(limit.value)

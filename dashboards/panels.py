@@ -259,6 +259,55 @@ def trust_table(
     return _overridden(panel, overrides)
 
 
+def yesterday(panel: table.Panel) -> table.Panel:
+    """The panel's instant queries evaluated at the end of yesterday (the dashboard's London
+    day): the day so far, shifted back one whole day."""
+    return panel.time_from("now/d").time_shift("1d/d")
+
+
+# Every firing uecflow alert, valued at the instant its condition began (Prometheus keeps it in
+# ALERTS_FOR_STATE for every alert, held or not).
+_FIRING_SINCE = (
+    'ALERTS_FOR_STATE{alertname=~"Uecflow.+"} and ignoring(alertstate) ALERTS{alertstate="firing"}'
+)
+
+
+def breaches_since(
+    title: str, description: str, registry: Registry, alert_words: dict[str, str]
+) -> table.Panel:
+    """One row per alert firing now, with its site or trust, since when and for how long;
+    `alert_words` names each alert in words."""
+    since = query(f"({_FIRING_SINCE}) * 1000", "since", instant=True, table_format=True)
+    lasted = query(f"time() - ({_FIRING_SINCE})", "lasted", instant=True, table_format=True)
+    names = {"alertname": "Breach", "site": "Site", "trust": "Trust", "stream": "Feed"}
+    names |= {"Value #since": "Since", "Value #lasted": "For"}
+    shown = list(names)
+    hidden = ("Time", "__name__", "place", "severity", "to", "instance", "job")
+    organise = DataTransformerConfig(
+        id_val="organize",
+        options={
+            "excludeByName": dict.fromkeys(hidden, True),
+            "indexByName": {field: index for index, field in enumerate(shown)},
+            "renameByName": names,
+        },
+    )
+    overrides = [
+        _by_name("Breach", [DynamicConfigValue("mappings", [_names(alert_words)])]),
+        _by_name("Site", [DynamicConfigValue("mappings", site_names(registry)), _width(140)]),
+        _by_name("Trust", [DynamicConfigValue("mappings", trust_names(registry)), _width(160)]),
+        _by_name("Since", [DynamicConfigValue("unit", "dateTimeAsLocalNoDateIfToday")]),
+        _by_name("For", [DynamicConfigValue("unit", "s")]),
+    ]
+    panel = (
+        _table(title, description)
+        .no_value("No breach now")
+        .with_target(since)
+        .with_target(lasted)
+        .transformations([DataTransformerConfig(id_val="merge", options={}), organise])
+    )
+    return _overridden(panel, overrides).sort_by([SortBy().display_name("Since")])
+
+
 def _width(pixels: int) -> DynamicConfigValue:
     return DynamicConfigValue("custom.width", pixels)
 

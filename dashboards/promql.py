@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from streams.core.metrics import BY_PROMETHEUS, Level
+from streams.core.metrics import BY_PROMETHEUS, OPEL_HIGHEST_IN_FORCE, OPEL_IN_FORCE, Level
 
 FRESHNESS = "uecflow_last_event_timestamp_seconds"
 STALE_MARK = -1
@@ -90,6 +90,8 @@ def history_by_site(
 
 def recorded(level: Level, metric: str) -> str:
     """The recording rule of a metric's trust, place or system figure (`alerts.recording`)."""
+    if metric == OPEL_IN_FORCE:  # a trust's own; the system's: the highest trust's
+        return metric if level == "trust" else OPEL_HIGHEST_IN_FORCE
     return BY_PROMETHEUS[metric].recorded(level)
 
 

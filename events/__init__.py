@@ -12,6 +12,7 @@ from events.contract import (
     AmbulanceArrival,
     AmbulanceHandover,
     Event,
+    OpelDeclared,
     WardState,
     rfc3339,
 )
@@ -27,6 +28,7 @@ __all__ = [
     "Event",
     "EventParser",
     "InvalidEvent",
+    "OpelDeclared",
     "WardState",
     "rfc3339",
 ]

@@ -141,10 +141,40 @@ class AmbulanceHandover(EventBase):
     handover_id: PseudonymisedId
 
 
+class OpelDeclared(EventBase):
+    """A hospital declared its OPEL level; it replaces that hospital's previous declaration.
+
+    Added to version 1 (a new event type: events already sent are unchanged). `scope` "trust"
+    declares the level of the site's whole trust, which then holds whatever its sites declare.
+    """
+
+    event_type: Literal["opel.declared"]
+    level: Annotated[
+        int,
+        Field(
+            ge=1,
+            le=4,
+            strict=True,
+            description="OPEL level: 1 meeting demand, 2 signs of pressure, 3 major pressures"
+            " compromising flow, 4 unable to deliver comprehensive care.",
+        ),
+    ]
+    scope: Literal["site", "trust"] = Field(
+        default="site",
+        description="'site': the level of the hospital in `site`; 'trust': of its whole trust.",
+    )
+
+
 AttendanceEvent = AeArrival | AeDecisionToAdmit | AeDeparture
 AmbulanceEvent = AmbulanceArrival | AmbulanceHandover
 Event = (
-    AeArrival | AeDecisionToAdmit | AeDeparture | WardState | AmbulanceArrival | AmbulanceHandover
+    AeArrival
+    | AeDecisionToAdmit
+    | AeDeparture
+    | WardState
+    | AmbulanceArrival
+    | AmbulanceHandover
+    | OpelDeclared
 )
 EVENT_TYPES: tuple[type[EventBase], ...] = (
     AeArrival,
@@ -153,6 +183,7 @@ EVENT_TYPES: tuple[type[EventBase], ...] = (
     WardState,
     AmbulanceArrival,
     AmbulanceHandover,
+    OpelDeclared,
 )
 DiscriminatedEvent = Annotated[Event, Field(discriminator="event_type")]
 

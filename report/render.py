@@ -274,9 +274,11 @@ def _footnote(fig: Figure, situation: Situation) -> None:
         " within (exactly at the target is within). Since: start of the unbroken breach (5-min"
         f" steps, up to {HISTORY.days} days back; ≤: no data before it). Yesterday: the figure"
         f" at 23:59:59, against that day's target. '{NO_VALUE}': not defined (no departures yet,"
-        " nobody waiting, no beds). Grey, hatched, 'stale': the feed sent nothing for longer"
-        f" than its limit ({limits}): last known, not current; totals with a stale site are"
-        " grey too. Trust and NEL rows: sums of their sites, ratios recomputed. Trends: last"
+        " nobody waiting, no beds, no OPEL declared). Grey, hatched, 'stale': the feed sent"
+        f" nothing for longer than its limit ({limits}): last known, not current; totals with a"
+        " stale site are grey too. Trust and NEL rows: sums of their sites, ratios recomputed;"
+        " OPEL: declared, a trust's own else its highest site's, NEL the highest trust's."
+        " Trends: last"
         " 24 h, 5-min steps, London time; blank where the feed was stale."
     )
     # Wrapped by hand: matplotlib's wrap=True lets a long line run past the page's edge.

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
 from report.prometheus import Sample, Series
 from streams.core.instants import LONDON, london_day, to_instant
 from streams.core.intake import Stream
-from streams.core.metrics import FRESHNESS, METRIC, Limit
+from streams.core.metrics import FRESHNESS, METRIC, OPEL_HIGHEST_IN_FORCE, OPEL_IN_FORCE, Limit
 from uecflow.config import Registry
 
 AS_OF = "uecflow_as_of_timestamp_seconds"
@@ -30,6 +30,7 @@ Unit = Literal["ratio", "count", "seconds"]
 _UNIT: dict[str, Unit] = {
     "ratio": "ratio",
     "count": "count",
+    "level": "count",
     "minutes": "seconds",
     "hours": "seconds",
 }
@@ -144,7 +145,14 @@ def measures(registry: Registry, at: datetime) -> tuple[Measure, ...]:
         column("longest_wait", "ambulance_longest_wait_minutes", "Longest amb. wait"),
         column("handovers_over", handovers, f"Handovers >{band} min today"),
         before("handovers_over_yesterday", handovers, f"Handovers >{band} min yesterday"),
+        opel(column("opel", "opel_site_level", "OPEL")),
     )
+
+
+def opel(declared: Measure) -> Measure:
+    """A site's declared level; a trust's in force (its own, else its sites' highest); the
+    system's: the highest trust's."""
+    return replace(declared, trust_family=OPEL_IN_FORCE, system_family=OPEL_HIGHEST_IN_FORCE)
 
 
 def yesterday_end(at: datetime) -> datetime:

@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from streams.core.instants import LONDON
-from streams.core.metrics import METRICS, Limit, Value
+from streams.core.metrics import METRICS, Limit, Value, opel_in_force
 from streams.core.snapshot import FlowSnapshot
 
 
@@ -111,22 +111,40 @@ def _tables(limits: Mapping[str, Limit | None]) -> dict[str, list[Column]]:
             Column("handover_hours_lost_today", "Hours lost", _hours),
             Column("handover_hours_lost_over_60_today", "Hours lost >60 m", _hours),
         ],
+        "OPEL (declared; not scored)": [
+            Column("opel_site_level", "Sites' highest", _count),
+            Column("opel_trust_level", "Trust's own", _count),
+            Column(IN_FORCE, "In force", _count),
+        ],
     }
+
+
+# A row's OPEL level in force: a site's own, a trust's (`opel_in_force`), the highest trust's.
+IN_FORCE = "opel_in_force"
 
 
 def _rows(snapshot: FlowSnapshot) -> Iterator[tuple[str, dict[str, Value], bool]]:
     registry = snapshot.registry
+    levels: list[int | float] = []
     for trust in registry.trusts.values():
         for code in registry.sites_of_trust(trust.code):
-            yield f"  {registry.sites[code].short_name}", snapshot.site(code), False
-        yield trust.short_name, snapshot.trust(trust.code), True
-    yield "NEL system", snapshot.system(), True
+            site = snapshot.site(code)
+            site[IN_FORCE] = site["opel_site_level"]
+            yield f"  {registry.sites[code].short_name}", site, False
+        values = snapshot.trust(trust.code)
+        values[IN_FORCE] = level = opel_in_force(values)
+        levels += [] if level is None else [level]
+        yield trust.short_name, values, True
+    system = snapshot.system()
+    system[IN_FORCE] = max(levels, default=None)
+    yield "NEL system", system, True
 
 
 def render(snapshot: FlowSnapshot, console: Console, footer: str = "") -> None:
     local = snapshot.as_of.astimezone(LONDON)
     targets = snapshot.registry.targets
     limits = {metric.name: metric.limit(targets, local.date()) for metric in METRICS}
+    limits[IN_FORCE] = limits["opel_site_level"]
     console.print(
         Text(
             f"NEL urgent and emergency care flow as of {local:%a %d %b %Y %H:%M} (London)",

@@ -100,6 +100,16 @@ def ambulance_handover(
     return _event("ambulance.handover", when, site, event_id, handover_id=handover)
 
 
+def opel(
+    level: int,
+    when: datetime | str,
+    site: str = "R1H12",
+    scope: str = "site",
+    event_id: str | None = None,
+) -> Event:
+    return _event("opel.declared", when, site, event_id, level=level, scope=scope)
+
+
 def state_of(
     events: Iterable[Event], horizon: timedelta | None = None, until: datetime | None = None
 ) -> FlowState:

@@ -23,7 +23,7 @@ from typing import Any
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from prometheus_client.parser import text_string_to_metric_families
 
-from streams.core.intake import Stream
+from streams.core.intake import STREAM_OF_TYPE, Stream
 from streams.core.metrics import METRICS
 from streams.topics import Topics
 from tools.processes import spawn
@@ -31,7 +31,6 @@ from tools.processes import spawn
 ROOT = Path(__file__).resolve().parents[1]
 KAFKA_LOCAL = ROOT / "scripts" / "kafka-local"
 UECFLOW = ROOT / ".venv" / "bin" / "uecflow"
-_STREAM_OF_TYPE = {"ae": Stream.AE, "beds": Stream.BEDS, "ambulance": Stream.AMBULANCE}
 
 
 def free_port() -> int:
@@ -149,7 +148,7 @@ def stream_of(line: str) -> Stream:
         event_type = json.loads(line).get("event_type", "")
     except (ValueError, AttributeError):
         return Stream.AE
-    return _STREAM_OF_TYPE.get(str(event_type).split(".")[0], Stream.AE)
+    return STREAM_OF_TYPE.get(str(event_type), Stream.AE)
 
 
 def site_key(line: str) -> bytes | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import shutil
 import subprocess
 from collections.abc import Iterable, Iterator
@@ -25,7 +26,7 @@ from prometheus_client.registry import Collector
 
 from report.prometheus import PrometheusClient
 from streams.core.instants import NEVER, Instant, to_instant
-from streams.core.intake import Keys, Stream
+from streams.core.intake import STREAM_OF_TYPE, Keys, Stream
 from streams.exporter import FlowCollector
 from streams.worker.pipeline import Pipeline
 from uecflow.config import Registry
@@ -113,15 +114,37 @@ def create_blocks(openmetrics: Path, blocks: Path) -> None:
     _promtool("openmetrics", "--quiet", str(openmetrics), str(blocks))
 
 
-def record(rules: Path, prometheus: str, period: Period, blocks: Path) -> None:
-    """The recording rules (the trust, place and system figures) over the period, evaluated by
-    a Prometheus serving the scraped blocks, at the scrapes' own instants, and written into
-    `blocks` too. Not `promtool tsdb create-blocks-from rules`: it evaluates at the group's
-    offset, so a figure read at a scrape's instant would be the one of the scrape before."""
+def rule_layers(rules: Path) -> list[list[dict[str, str]]]:
+    """The recording rules in the order they can be evaluated from blocks: first those that
+    read only scraped series, then those that read the first ones' records, and so on."""
+    pending = _recording_rules(rules)
+    layers: list[list[dict[str, str]]] = []
+    done: set[str] = set()
+    recorded = {rule["record"] for rule in pending}
+    while pending:
+        ready = [r for r in pending if not (_reads(r["expr"]) & recorded) - done]
+        if not ready:
+            raise BackfillError("recording rules read each other in a cycle")
+        layers.append(ready)
+        done |= {rule["record"] for rule in ready}
+        pending = [rule for rule in pending if rule not in ready]
+    return layers
+
+
+def _reads(expr: str) -> set[str]:
+    return set(re.findall(r"[a-zA-Z_:][a-zA-Z0-9_:]*", expr))
+
+
+def record(rules: list[dict[str, str]], prometheus: str, period: Period, blocks: Path) -> None:
+    """Recording rules (the trust, place and system figures; one layer of `rule_layers`) over
+    the period, evaluated by a Prometheus serving the blocks, at the scrapes' own instants, and
+    written into `blocks` too. Not `promtool tsdb create-blocks-from rules`: it evaluates at the
+    group's offset, so a figure read at a scrape's instant would be the one of the scrape
+    before, and it cannot read one rule's records in another."""
     instants = [moment.timestamp() for moment in period.instants()]
     lines = []
     with PrometheusClient(prometheus, timeout=60) as client:
-        for rule in _recording_rules(rules):
+        for rule in rules:
             name = rule["record"]
             lines.append(f"# TYPE {name} gauge")
             for series in client.range(rule["expr"], period.start, period.end, period.step):
@@ -209,7 +232,7 @@ def _timed(lines: Iterable[bytes]) -> Iterator[tuple[Instant, Stream, bytes]]:
         try:
             fields = json.loads(raw)
             at = to_instant(datetime.fromisoformat(fields["occurred_at"]))
-            stream = Stream(str(fields["event_type"]).split(".")[0])
+            stream = STREAM_OF_TYPE[fields["event_type"]]
         except (ValueError, KeyError, TypeError, OverflowError):
             at, stream = NEVER, Stream.AE
         yield at, stream, raw

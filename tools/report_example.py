@@ -11,6 +11,7 @@ The day ends at the current hour by default, so that it is within Prometheus' re
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import socket
 import subprocess
@@ -27,7 +28,7 @@ import httpx
 from alerts.cli import GENERATED
 from alerts.cli import RULES as RULE_FILE
 from events.contract import rfc3339
-from tools.report_backfill import BackfillError, Period, backfill, record
+from tools.report_backfill import BackfillError, Period, backfill, record, rule_layers
 from uecflow.cli import instant_option as instant
 from uecflow.cli import main as uecflow
 from uecflow.config import load_registry
@@ -47,11 +48,13 @@ def main(argv: list[str]) -> int:
         work = Path(scratch)
         events = work / "day.jsonl"
         simulate(start, events)
+        declare_opel(start, events)
         try:
             period = Period(start, end, STEP)
             backfill(events.read_bytes().splitlines(), load_registry(None), period, work / "blocks")
-            with prometheus_on(work / "blocks", work) as url:
-                record(RULES, url, period, work / "blocks")
+            for rules in rule_layers(RULES):  # each layer reads the blocks of the one before
+                with prometheus_on(work / "blocks", work) as url:
+                    record(rules, url, period, work / "blocks")
             with prometheus_on(work / "blocks", work) as url:
                 report = ["report", "--prometheus", url, "--at", rfc3339(end), "--out", args.out]
                 return uecflow(report)
@@ -73,6 +76,39 @@ def simulate(start: datetime, out: Path) -> None:
     silent_at = ["--silent-at", f"+{HOURS - 2}h"]
     if uecflow(["simulate", *options, *SIMULATION, *SILENT, *silent_at]) != 0:
         raise SystemExit("report-example: the simulator failed")
+
+
+# The levels the example's hospitals declare, made up for the example (the simulator does not
+# declare): Barts Health declares OPEL 3 for the whole trust.
+DECLARED = [
+    ("R1H12", 3, "site"),
+    ("R1HKH", 3, "site"),
+    ("R1HNH", 2, "site"),
+    ("R1H12", 3, "trust"),
+    ("RF4QH", 2, "site"),
+    ("RF4DG", 2, "site"),
+    ("RQXM1", 1, "site"),
+]
+
+
+def declare_opel(start: datetime, out: Path) -> None:
+    """Each hospital's OPEL declaration, an hour into the day."""
+    at = rfc3339(start + timedelta(hours=1))
+    lines = [
+        json.dumps(
+            {
+                "event_id": f"example-opel-{site}-{scope}",
+                "event_type": "opel.declared",
+                "occurred_at": at,
+                "site": site,
+                "level": level,
+                "scope": scope,
+            }
+        )
+        for site, level, scope in DECLARED
+    ]
+    with out.open("a", encoding="utf-8") as file:
+        file.write("".join(f"{line}\n" for line in lines))
 
 
 @contextmanager

@@ -41,6 +41,8 @@ class Targets:
     # (first London day in force, minimum share), oldest first.
     ae_4h_performance_min: tuple[tuple[date, float], ...]
     stale_after_minutes: dict[str, float]
+    # The highest OPEL level that is not told to the SCC: 2 tells it of OPEL 3 and 4.
+    opel_level_max: int = 2
 
     def four_hour_min(self, day: date) -> float | None:
         """The four-hour standard in force on a London calendar day (None before the first)."""
@@ -132,6 +134,7 @@ def _registry_from(raw: dict[str, Any]) -> Registry:
             raise ConfigError(f"site {site.code} names unknown trust {site.trust}")
     if not sites:
         raise ConfigError("the site registry is empty")
+    _scoring_off(raw.get("opel", {}))
     return Registry(
         sites=sites,
         trusts=trusts,
@@ -139,6 +142,19 @@ def _registry_from(raw: dict[str, Any]) -> Registry:
         lateness_horizon=timedelta(hours=float(raw["flow"]["lateness_horizon_hours"])),
         future_tolerance=timedelta(hours=float(raw["flow"].get("future_tolerance_hours", 24))),
         alerting=_alerting_from(raw.get("alerting", {}), trusts),
+    )
+
+
+def _scoring_off(raw: dict[str, Any]) -> None:
+    """OPEL scoring needs the framework's bands, weights and aggregation, which could not be
+    read (docs/opel.md): the parameter table must stay empty rather than hold invented ones."""
+    if not raw.get("parameters"):
+        return
+    if not str(raw.get("reference", "")).strip():
+        raise ConfigError("opel.parameters: bands need the published framework's reference")
+    raise ConfigError(
+        "opel.parameters: OPEL scoring is not implemented (the framework's aggregation is not"
+        " yet encoded and tested against its worked examples): leave the table empty"
     )
 
 
@@ -158,9 +174,16 @@ def _targets_from(raw: dict[str, Any]) -> Targets:
         handover_max_minutes=float(raw["handover_max_minutes"]),
         over_12h_max=int(raw.get("over_12h_max", 0)),
         mffd_rate_max=float(raw.get("mffd_rate_max", 0.15)),
+        opel_level_max=_opel_level(raw.get("opel_level_max", 2)),
         ae_4h_performance_min=tuple(schedule),
         stale_after_minutes={k: float(v) for k, v in raw["stale_after_minutes"].items()},
     )
+
+
+def _opel_level(value: object) -> int:
+    if type(value) is not int or not 1 <= value <= 4:
+        raise ConfigError("targets.opel_level_max: must be an OPEL level, 1 to 4")
+    return value
 
 
 ALERT_HOLDS = (
@@ -173,6 +196,7 @@ ALERT_HOLDS = (
     "never_reported",
     "worker_down",
     "rejected",
+    "opel",
 )
 
 

@@ -27,6 +27,7 @@ from events.contract import (
     AttendanceEvent,
     Event,
     EventBase,
+    OpelDeclared,
     WardState,
 )
 from streams.core.attendance import Attendance, DepartureCounts
@@ -44,10 +45,11 @@ from streams.core.instants import (
 from streams.core.intake import Stream
 from streams.core.metrics import FlowParts
 from streams.core.occupancy import WardHistory, WardSnapshot
+from streams.core.opel import Declaration, DeclarationHistory
 from streams.core.snapshot import FlowSnapshot
 from uecflow.config import Registry
 
-RecordKey = tuple[str, str]  # (site, attendance / handover / ward id)
+RecordKey = tuple[str, str]  # (site, attendance / handover / ward id, or OPEL scope)
 Handler = Callable[[Any, Instant, SiteClock], None]
 AE, BEDS, AMBULANCE = (stream.value for stream in Stream)  # the feeds: one Kafka topic each
 DayKey = tuple[str, date]  # (site, London day)
@@ -89,6 +91,7 @@ class Stores:
     attendances: MutableMapping[RecordKey, Attendance] = field(default_factory=dict)
     handovers: MutableMapping[RecordKey, Handover] = field(default_factory=dict)
     wards: MutableMapping[RecordKey, WardHistory] = field(default_factory=dict)
+    declarations: MutableMapping[RecordKey, DeclarationHistory] = field(default_factory=dict)
     days: MutableMapping[DayKey, DayCounts] = field(default_factory=dict)
     seen: MutableMapping[str, Instant] = field(default_factory=dict)
 
@@ -135,6 +138,7 @@ class FlowState:
             AmbulanceArrival: (self._hand_over, AMBULANCE),
             AmbulanceHandover: (self._hand_over, AMBULANCE),
             WardState: (self._ward, BEDS),
+            OpelDeclared: (self._declare, BEDS),
         }
         if stores is not None and self._horizon is not None:
             self._recover(self._horizon)
@@ -207,6 +211,13 @@ class FlowState:
         history.add(WardSnapshot.of(event, at), cutoff)
         self.stores.wards[key] = history
 
+    def _declare(self, event: OpelDeclared, at: Instant, clock: SiteClock) -> None:
+        key = (event.site, event.scope)
+        history = self.stores.declarations.get(key) or DeclarationHistory()
+        cutoff = None if self._horizon is None else clock.watermark - self._horizon
+        history.add(Declaration.of(event, at), cutoff)
+        self.stores.declarations[key] = history
+
     def _sweep(self, site: str, clock: SiteClock, horizon: Instant) -> None:
         cutoff = clock.watermark - horizon
         # The expiry index works in whole hours: nothing more expires before the next one.
@@ -247,6 +258,8 @@ class FlowState:
         after a restart, so that records restored from a changelog still fold and expire."""
         for (site, _), history in self.stores.wards.items():
             self._advance(site, BEDS, history.snapshots[-1].occurred_at)
+        for (site, _), declared in self.stores.declarations.items():
+            self._advance(site, BEDS, declared.snapshots[-1].occurred_at)
         for key, visit in self._attendances.items():
             clock = self._advance(key[0], AE, visit.last_event_at)
             if visit.may_expire:
@@ -318,6 +331,10 @@ class FlowState:
             ward = history.as_of(t)
             if site in parts and ward is not None:
                 parts[site].beds.count(ward)
+        for (site, scope), declared in self.stores.declarations.items():
+            declaration = declared.as_of(t)
+            if site in parts and declaration is not None:
+                parts[site].opel.count(scope, declaration)
         for (site, _), visit in self.stores.attendances.items():
             if site in parts:
                 _count_attendance(parts[site], visit, t, today)

@@ -10,6 +10,7 @@ import dataclasses
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
+from typing import get_args
 
 from events.contract import (
     AeArrival,
@@ -19,6 +20,7 @@ from events.contract import (
     AmbulanceHandover,
     Event,
     EventBase,
+    OpelDeclared,
     WardState,
     rfc3339,
 )
@@ -27,7 +29,8 @@ from uecflow.config import Registry
 
 
 class Stream(Enum):
-    """The three feeds, one Kafka topic each."""
+    """The three feeds, one Kafka topic each. The beds feed also carries OPEL declarations: the
+    site's capacity picture, from the same site team."""
 
     AE = "ae"
     BEDS = "beds"
@@ -48,6 +51,12 @@ STREAM_OF: dict[type[EventBase], Stream] = {
     WardState: Stream.BEDS,
     AmbulanceArrival: Stream.AMBULANCE,
     AmbulanceHandover: Stream.AMBULANCE,
+    OpelDeclared: Stream.BEDS,
+}
+# By the `event_type` a message says it has, for tools that route lines without parsing them.
+STREAM_OF_TYPE: dict[str, Stream] = {
+    get_args(model.model_fields["event_type"].annotation)[0]: stream
+    for model, stream in STREAM_OF.items()
 }
 
 

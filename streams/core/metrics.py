@@ -18,6 +18,7 @@ from streams.core.handover import AmbulanceCensus, HandoverCounts
 from streams.core.instants import HOUR, MINUTE, Instant
 from streams.core.intake import Stream
 from streams.core.occupancy import BedCounts
+from streams.core.opel import OpelLevels
 from uecflow.config import Targets
 
 Value = int | float | None
@@ -32,6 +33,7 @@ class FlowParts:
     ambulances: AmbulanceCensus = field(default_factory=AmbulanceCensus)
     handed_over_today: HandoverCounts = field(default_factory=HandoverCounts)
     arrived: Arrivals = field(default_factory=Arrivals)
+    opel: OpelLevels = field(default_factory=OpelLevels)
 
     def add(self, other: FlowParts) -> None:
         self.beds.add(other.beds)
@@ -41,6 +43,7 @@ class FlowParts:
         self.ambulances.add(other.ambulances)
         self.handed_over_today.add(other.handed_over_today)
         self.arrived.add(other.arrived)
+        self.opel.add(other.opel)
 
     @classmethod
     def total(cls, parts: Iterable[FlowParts]) -> FlowParts:
@@ -108,7 +111,7 @@ class Metric:
 
     name: str
     help: str
-    unit: str  # "count", "ratio", "minutes" or "hours"
+    unit: str  # "count", "ratio", "minutes", "hours" or "level" (OPEL, 1 to 4)
     feed: Stream  # the feed whose events move it, whose staleness makes it stale
     value: Callable[[FlowParts], Value]
     target: Target | None = None
@@ -187,6 +190,10 @@ def _four_hours(targets: Targets, day: date | None) -> float | None:
     return targets.four_hour_latest if day is None else targets.four_hour_min(day)
 
 
+def _opel(targets: Targets, _day: date | None) -> float:
+    return float(targets.opel_level_max)
+
+
 def _handover(targets: Targets, _day: date | None) -> float:
     return targets.handover_max_minutes
 
@@ -230,6 +237,26 @@ METRICS: tuple[Metric, ...] = (
         "count",
         Stream.BEDS,
         lambda p: p.beds.escalation_open,
+    ),
+    Metric(
+        "opel_site_level",
+        "OPEL level the site declared (1-4); a trust's, place's or the system's: the highest"
+        " its sites declared.",
+        "level",
+        Stream.BEDS,
+        lambda p: p.opel.sites,
+        _at_most(_opel),
+        MAX,
+    ),
+    Metric(
+        "opel_trust_level",
+        "OPEL level a trust declared for itself (scope trust), which holds instead of its"
+        " sites' highest; at a site, its trust's declaration sent from there.",
+        "level",
+        Stream.BEDS,
+        lambda p: p.opel.trust,
+        _at_most(_opel),
+        MAX,
     ),
     Metric(
         "nctr_patients",
@@ -578,6 +605,19 @@ BY_PROMETHEUS = {metric.prometheus: metric for metric in METRICS}
 
 def _minutes_mean(counts: HandoverCounts) -> float | None:
     return None if not counts.handovers else counts.total / counts.handovers / MINUTE
+
+
+# A trust's OPEL level in force, and the highest trust's, as Prometheus records them
+# (`alerts.recording`).
+OPEL_IN_FORCE = "trust:uecflow_opel_level:in_force"
+OPEL_HIGHEST_IN_FORCE = "system:uecflow_opel_level:in_force"
+
+
+def opel_in_force(values: dict[str, Value]) -> Value:
+    """A trust's OPEL level from its figures: its own declaration if it made one, else the
+    highest of its sites' (in Prometheus, the rule `OPEL_IN_FORCE`)."""
+    declared = values["opel_trust_level"]
+    return values["opel_site_level"] if declared is None else declared
 
 
 def metric_values(parts: FlowParts) -> dict[str, Value]:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 
 from events.contract import WardState
+from streams.core.history import History
 from streams.core.instants import Instant
 
 
@@ -36,33 +37,10 @@ class WardSnapshot:
         return (self.occurred_at, self.event_id)
 
 
-@dataclass(slots=True)
-class WardHistory:
-    """A ward's snapshots, oldest first, so that "as of T" finds the one in force at T.
+class WardHistory(History[WardSnapshot]):
+    """A ward's snapshots."""
 
-    Trimmed to those the lateness horizon may still ask about: every snapshot since the
-    cutoff, and the one in force at the cutoff.
-    """
-
-    snapshots: list[WardSnapshot] = field(default_factory=list)
-
-    def add(self, snapshot: WardSnapshot, cutoff: Instant | None) -> None:
-        snapshots = self.snapshots
-        index = len(snapshots)
-        while index and snapshots[index - 1].order > snapshot.order:
-            index -= 1
-        # Idempotent: a worker re-applies an event after a crash cut its writes short.
-        if not index or snapshots[index - 1].order != snapshot.order:
-            snapshots.insert(index, snapshot)
-        if cutoff is not None:
-            while len(snapshots) > 1 and snapshots[1].occurred_at <= cutoff:
-                del snapshots[0]
-
-    def as_of(self, t: Instant) -> WardSnapshot | None:
-        for snapshot in reversed(self.snapshots):
-            if snapshot.occurred_at <= t:
-                return snapshot
-        return None
+    __slots__ = ()
 
 
 @dataclass(slots=True)

@@ -1,6 +1,6 @@
 """The flow state's stores, logged: their changes also go to one changelog, as bytes.
 
-All five stores share one key space, so that everything about a site goes to one changelog
+All six stores share one key space, so that everything about a site goes to one changelog
 partition (its site's). After each event, `flush` sends what it changed, each key once: day
 counters first, then records, then the event's id. A crash leaves, per site, the changes of
 every event up to some point and a prefix of the next event's, and the flow core is written so
@@ -29,6 +29,7 @@ from streams.core.flow import DayCounts, Stores
 from streams.core.handover import Handover, HandoverCounts
 from streams.core.instants import Instant
 from streams.core.occupancy import WardHistory, WardSnapshot
+from streams.core.opel import Declaration, DeclarationHistory
 
 Send = Callable[[str, bytes, bytes | None], None]  # (site, key, value; None deletes)
 K = TypeVar("K")
@@ -122,6 +123,7 @@ class LoggedStores:
             attendances=LoggedDict("a", _first, encode_record),
             handovers=LoggedDict("h", _first, encode_record),
             wards=LoggedDict("w", _first, encode_record),
+            declarations=LoggedDict("o", _first, encode_record),
             days=LoggedDict("d", _first, encode_record),
             seen=self._seen,
         )
@@ -135,6 +137,7 @@ class LoggedStores:
             _logged(stores.attendances),
             _logged(stores.handovers),
             _logged(stores.wards),
+            _logged(stores.declarations),
             self.latest,
             self._seen,
         )
@@ -173,7 +176,13 @@ class LoggedStores:
                 _logged(getattr(self.stores, _STORE_OF[kind])).restore(key, value)
 
 
-_STORE_OF = {"a": "attendances", "h": "handovers", "w": "wards", "d": "days"}
+_STORE_OF = {
+    "a": "attendances",
+    "h": "handovers",
+    "w": "wards",
+    "o": "declarations",
+    "d": "days",
+}
 
 
 def _first(key: tuple[str, Any]) -> str:
@@ -216,6 +225,7 @@ _ENCODERS: dict[type, Callable[[Any], list[Any]]] = {
     Attendance: _flat,
     Handover: _flat,
     WardHistory: lambda history: [[_flat(snapshot) for snapshot in history.snapshots]],
+    DeclarationHistory: lambda history: [[_flat(declared) for declared in history.snapshots]],
     DayCounts: lambda day: [
         _flat(day.departed),
         _flat(day.handed_over),
@@ -259,6 +269,7 @@ _DECODERS: dict[str, Callable[[list[Any]], Any]] = {
     "a": lambda fields: Attendance(*fields),
     "h": lambda fields: Handover(*fields),
     "w": _ward_history,
+    "o": lambda fields: DeclarationHistory([Declaration(*declared) for declared in fields[0]]),
     "d": _day_counts,
     "s": lambda fields: fields[0],
     "l": lambda fields: fields[0],

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from prometheus_client import CollectorRegistry, Counter
 
+from events.contract import OpelDeclared
 from streams.core.flow import FlowState, Outcome
 from streams.core.instants import Instant, to_instant
 from streams.core.intake import (
@@ -121,7 +122,8 @@ class Pipeline:
             refused = too_late(admitted, self._registry.lateness_horizon)
             self._rejected.labels(stream.value, refused.kind).inc()
             return refused
-        self._note_latest(admitted.site, stream, to_instant(admitted.occurred_at))
+        if type(admitted) is not OpelDeclared:  # a declaration says nothing of the wards' feed
+            self._note_latest(admitted.site, stream, to_instant(admitted.occurred_at))
         counters = self._processed_of if outcome is Outcome.APPLIED else self._duplicates_of
         counters[stream].inc()
         return None

@@ -73,6 +73,8 @@ def test_amtool_accepts_the_routing() -> None:
         # No trust: system-wide.
         (["alertname=UecflowWorkerDown", "severity=critical"], "scc"),
         (["alertname=UecflowSystemOccupancyAboveTarget", "severity=warning"], "scc"),
+        # A trust's OPEL level: the SCC alone (the trust declared it).
+        (["alertname=UecflowTrustAtOpelLevel", "trust=RF4", "to=scc", "severity=warning"], "scc"),
     ],
 )
 def test_alerts_route_to_their_trust_and_system_ones_to_the_scc(

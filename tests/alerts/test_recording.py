@@ -17,8 +17,20 @@ from alerts.recording import KEPT, recording_rules
 from streams.core.attendance import Arrivals, DepartmentCensus, DepartureCounts
 from streams.core.handover import AmbulanceCensus, HandoverCounts
 from streams.core.instants import HOUR, MINUTE
-from streams.core.metrics import LEVELS, METRIC, METRICS, PART, FlowParts, Level, Metric
+from streams.core.metrics import (
+    LEVELS,
+    METRIC,
+    METRICS,
+    OPEL_HIGHEST_IN_FORCE,
+    OPEL_IN_FORCE,
+    PART,
+    FlowParts,
+    Level,
+    Metric,
+    opel_in_force,
+)
 from streams.core.occupancy import BedCounts
+from streams.core.opel import OpelLevels
 from streams.core.snapshot import FlowSnapshot
 from streams.exporter import FlowCollector
 from tests.alerts.promtool import PROMTOOL, run, tool
@@ -37,6 +49,9 @@ def random_parts(rng: random.Random) -> FlowParts:
 
     def wait() -> int | None:
         return rng.choice([None, rng.randint(1, 900) * MINUTE])
+
+    def level() -> int | None:
+        return rng.choice([None, rng.randint(1, 4)])
 
     occupied, cc_occupied, in_department = n(300), n(30), n(90)
     departures, type1, handovers = n(400), n(200), n(80)
@@ -83,6 +98,7 @@ def random_parts(rng: random.Random) -> FlowParts:
             lost_over_60=n(4) * HOUR,
         ),
         arrived=Arrivals(ae_today=n(500), ae_last_hour=n(40), ambulance_today=n(120)),
+        opel=OpelLevels(level(), level()),
     )
 
 
@@ -189,6 +205,28 @@ def test_every_recording_rule_equals_the_flow_cores_total(seed: int, tmp_path: P
                         "exp_samples": found,
                     }
                 )
+    levels: list[float | None] = []
+    for labels, sites in groups("trust"):
+        declared, highest = (
+            figured(METRIC[name], sites, site_values)
+            for name in ("opel_trust_level", "opel_site_level")
+        )
+        expected = highest if declared is None else declared
+        assert expected == opel_in_force(snapshot.trust(labels["trust"])), labels
+        found = (
+            []
+            if expected is None
+            else [{"labels": series(OPEL_IN_FORCE, labels), "value": expected}]
+        )
+        checks.append(
+            {"expr": series(OPEL_IN_FORCE, labels), "eval_time": "1m", "exp_samples": found}
+        )
+        tested.add(OPEL_IN_FORCE)
+        levels.append(expected)
+    in_force = [level for level in levels if level is not None]
+    top = [{"labels": OPEL_HIGHEST_IN_FORCE, "value": max(in_force)}] if in_force else []
+    checks.append({"expr": OPEL_HIGHEST_IN_FORCE, "eval_time": "1m", "exp_samples": top})
+    tested.add(OPEL_HIGHEST_IN_FORCE)
     assert tested == {rule["record"] for rule in recording_rules()}
     unit_test = {
         "rule_files": [str(GENERATED / RULES)],

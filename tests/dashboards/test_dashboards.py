@@ -276,3 +276,43 @@ def test_panel_queries_accept_every_reference_form() -> None:
         "m{site='R1H12'} + m{site='R1H12'}",
         f"increase(m{{site='R1H12'}}[{BUILT_INS['__range']}])",
     ]
+
+
+def test_the_scc_sees_each_trusts_opel_level_in_force_red_from_the_alerts_level() -> None:
+    overview = BOARDS["uecflow-scc-overview"]
+    trusts = panel(overview, "OPEL in force by trust")
+    exprs = [target["expr"] for target in trusts["targets"]]
+    assert any(expr.startswith("trust:uecflow_opel_level:in_force or") for expr in exprs)
+    red_from = REGISTRY.targets.opel_level_max + 1
+    assert steps(column(trusts, "OPEL in force", "thresholds")) == [
+        (None, "green"),
+        (red_from, "red"),
+    ]
+    sites = panel(overview, "OPEL declared by site")
+    assert "uecflow_opel_site_level" in sites["targets"][0]["expr"]
+    # The framework's parameters that uecflow measures, beside the level.
+    shown = set(sites["transformations"][1]["options"]["renameByName"].values())
+    assert {"Mean handover today", "4-hour today", "Share >12 h in department"} <= shown
+
+
+def test_each_breach_shows_since_when_from_prometheuss_record_of_the_alert() -> None:
+    breaches = panel(BOARDS["uecflow-scc-overview"], "Breaches now, since when")
+    exprs = [target["expr"] for target in breaches["targets"]]
+    assert all("ALERTS_FOR_STATE" in expr and 'alertstate="firing"' in expr for expr in exprs)
+    assert column(breaches, "Since", "unit").startswith("dateTime")
+    assert column(breaches, "For", "unit") == "s"
+    words = column(breaches, "Breach", "mappings")[0]["options"]
+    assert words["UecflowFeedStale"]["text"] == "Feed stale"
+    assert words["UecflowTrustAtOpelLevel"]["text"] == "Trust at OPEL level"
+
+
+@pytest.mark.parametrize("title", ["Yesterday by site", "Yesterday: trusts and system"])
+def test_yesterdays_tables_read_the_last_instant_of_the_london_day_before(title: str) -> None:
+    overview = BOARDS["uecflow-scc-overview"]
+    assert overview["timezone"] == "Europe/London"
+    yesterday = panel(overview, title)
+    # The day so far, shifted back a whole day: instant queries run at yesterday's end.
+    assert (yesterday["timeFrom"], yesterday["timeShift"]) == ("now/d", "1d/d")
+    shown = set(yesterday["transformations"][1]["options"]["renameByName"].values())
+    assert {"4-hour yesterday", "A&E arrivals yesterday", ">60 min yesterday"} <= shown
+    assert not any("today" in name for name in shown)

@@ -63,6 +63,7 @@ def nel_events() -> list[str]:
     figures."""
     registry = load_registry(None)
     lines = list(generate(start=date(2025, 11, 20), days=1, seed=11, registry=registry))
+    lines += _opel_declared()
     rng = random.Random(11)
     lines += rng.sample(lines, 150)  # re-sent: the same event_id again
     rng.shuffle(lines)
@@ -70,6 +71,20 @@ def nel_events() -> list[str]:
     # Whole days, so the hours of the day stay as generated; every event is then in the past.
     days = (datetime.now(UTC) - last).days
     return list(shifted(lines, timedelta(days=days)))
+
+
+def _opel_declared() -> list[str]:
+    """Levels declared through the day: one replaced later, one lower level declared for a trust
+    that its site's higher one must not override. Compact, as `shifted` reads the times."""
+    declared = [("R1H12", 2, "site", "08:00"), ("R1H12", 3, "site", "14:00"),
+                ("R1HKH", 3, "site", "09:00"), ("RF4QH", 4, "site", "08:00"),
+                ("RF4DG", 2, "trust", "10:00"), ("RQXM1", 1, "site", "08:00")]  # fmt: skip
+    events = [
+        {"event_id": f"opel-{site}-{scope}-{at}", "event_type": "opel.declared",
+         "occurred_at": f"2025-11-20T{at}:00Z", "site": site, "level": level, "scope": scope}
+        for site, level, scope, at in declared
+    ]  # fmt: skip
+    return [json.dumps(event, separators=(",", ":")) for event in events]
 
 
 def _occurred_at(line: str) -> datetime:

@@ -244,11 +244,67 @@ def test_a_silent_feed_raises_the_staleness_alert(
     )
 
 
+def _declare(stack: dict[str, Any], level: int, site: str = "RQXM1") -> None:
+    at = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    event = {
+        "event_id": f"opel-{site}-{level}-{at}",
+        "event_type": "opel.declared",
+        "occurred_at": at,
+        "site": site,
+        "level": level,
+    }
+    _send(stack, [json.dumps(event)])
+
+
+def _site_level(stack: dict[str, Any], site: str) -> float | None:
+    worker: Worker = stack["worker"]
+    for (name, labels), value in worker.scrape().items():
+        if name == "uecflow_opel_site_level" and ("site", site) in labels:
+            return value
+    return None
+
+
+def test_a_trust_declaring_opel_3_tells_the_scc_and_no_trust(
+    stack: dict[str, Any], sink: WebhookSink
+) -> None:
+    """Homerton declares OPEL 2, then 3, then 1: the level moves on the worker's /metrics, the
+    SCC is told at 3 (naming the trust) and told it resolved at 1; no trust's receiver is."""
+    alert = "UecflowTrustAtOpelLevel"
+    _declare(stack, 2)
+    wait_for(lambda: _site_level(stack, "RQXM1") == 2, "OPEL 2 on /metrics", 60)
+    _declare(stack, 3)
+    wait_for(lambda: _site_level(stack, "RQXM1") == 3, "OPEL 3 on /metrics", 60)
+
+    def told(status: str) -> list[dict[str, Any]]:
+        return [
+            note
+            for note in sink.alerts("scc")
+            if note["labels"].get("alertname") == alert and note["status"] == status
+        ]
+
+    wait_for(lambda: told("firing"), "the SCC to be told of Homerton Healthcare at OPEL 3", 90)
+    note = told("firing")[0]
+    assert note["labels"]["trust"] == "RQX"
+    assert note["annotations"]["summary"].startswith("Homerton Healthcare is at OPEL 3")
+    assert "Homerton 3." in note["annotations"]["description"]
+    _declare(stack, 1)
+    wait_for(lambda: told("resolved"), "the SCC to be told OPEL 3 is over", 90)
+    assert not any(
+        note["labels"].get("alertname") == alert for trust in TRUSTS for note in sink.alerts(trust)
+    ), "a trust's receiver was told of an OPEL level"
+
+
 def test_every_dashboard_query_returns_data(stack: dict[str, Any]) -> None:
     """After the drill and the simulator (all six sites, every feed), each query of each panel
     and template variable of the committed dashboards, run against the live Prometheus, returns
     at least one series."""
     prometheus: Prometheus = stack["prometheus"]
+    # A breach firing, so that the "since when" table has a row to show.
+    began = datetime.now(UTC).timestamp()
+    _drill(stack, "over_12h", "RF4DG", "breach")
+    alert = STEPS["over_12h"].alert
+    firing = f'ALERTS{{alertname="{alert}",site="RF4DG",alertstate="firing"}}'
+    wait_for(lambda: prometheus.query(firing), "King George's 12-hour breach to fire", 90)
     boards = sorted((ROOT / "dashboards" / "generated").glob("*.json"))
     assert len(boards) == 4
     queries = [
@@ -273,5 +329,9 @@ def test_every_dashboard_query_returns_data(stack: dict[str, Any]) -> None:
 
     try:
         wait_for(none_empty, "every dashboard query to return data", 30)
+        (since,) = prometheus.query(f'ALERTS_FOR_STATE{{alertname="{alert}",site="RF4DG"}}')
+        assert began - 60 <= float(since["value"][1]) <= datetime.now(UTC).timestamp()
     except TimeoutError as error:
         raise AssertionError("queries without data:\n" + "\n".join(empty)) from error
+    finally:
+        _drill(stack, "over_12h", "RF4DG", "recover")

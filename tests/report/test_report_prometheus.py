@@ -17,10 +17,11 @@ import pytest
 from alerts.cli import GENERATED, RULES
 from events.contract import rfc3339
 from report.render import PNG_SIZE
+from streams.core.metrics import opel_in_force
 from tests.integration.monitoring import Prometheus, missing_servers
 from tests.report.pages import pdf_pages, png_size
 from tools.harness import UECFLOW
-from tools.report_backfill import Period, backfill, record
+from tools.report_backfill import Period, backfill, record, rule_layers
 from uecflow.cli import main as run_uecflow
 from uecflow.config import load_registry
 
@@ -60,6 +61,15 @@ def events(period: Period, tmp_path_factory: pytest.TempPathFactory) -> Path:
     scenarios = ["--scenario", "winter-surge", "--scenario", "silent-feed"]
     silent = ["--silent-site", "RQXM1", "--silent-stream", "ae", "--silent-at", "+1h"]
     assert run_uecflow(["simulate", *options, *scenarios, *silent]) == 0
+    declare = rfc3339(period.start + timedelta(minutes=30))
+    declared = [("R1H12", 3, "site"), ("R1HKH", 2, "site"), ("RF4QH", 4, "site"),
+                ("RF4DG", 1, "site"), ("RF4DG", 2, "trust")]  # fmt: skip
+    with path.open("a", encoding="utf-8") as file:
+        for site, level, scope in declared:
+            event = {"event_id": f"opel-{site}-{scope}", "event_type": "opel.declared",
+                     "occurred_at": declare, "site": site, "level": level,
+                     "scope": scope}  # fmt: skip
+            file.write(json.dumps(event) + "\n")
     return path
 
 
@@ -70,12 +80,13 @@ def prometheus(
     work = tmp_path_factory.mktemp("prometheus")
     lines = events.read_bytes().splitlines()
     assert backfill(lines, load_registry(None), period, work / "blocks") > 0
-    scraped = Prometheus(work / "scraped")
-    scraped.start(targets=[], storage=work / "blocks")
-    try:
-        record(GENERATED / RULES, scraped.url, period, work / "blocks")
-    finally:
-        scraped.stop()
+    for number, rules in enumerate(rule_layers(GENERATED / RULES)):
+        scraped = Prometheus(work / f"scraped-{number}")
+        scraped.start(targets=[], storage=work / "blocks")
+        try:
+            record(rules, scraped.url, period, work / "blocks")
+        finally:
+            scraped.stop()
     server = Prometheus(work / "server")
     server.start(targets=[], storage=work / "blocks")
     try:
@@ -124,6 +135,15 @@ def test_the_report_shows_what_replay_computes_for_the_same_events(
             else:
                 wanted = values[metric] * factor
                 assert shown == pytest.approx(wanted, rel=1e-12), (key, column)
+    # OPEL: a site's declaration; a trust's own (BHRUT), else its sites' highest (Barts Health,
+    # and Homerton, which declared nothing); the system's, the highest trust's.
+    trusts = {code: opel_in_force(values) for code, values in replay["trusts"].items()}
+    assert trusts == {"R1H": 3, "RF4": 2, "RQX": None}
+    assert {code: rows[code]["cells"]["opel"]["value"] for code in trusts} == trusts
+    assert (
+        rows["RF4QH"]["cells"]["opel"]["value"] == replay["sites"]["RF4QH"]["opel_site_level"] == 4
+    )
+    assert rows["system"]["cells"]["opel"]["value"] == 3
     # Homerton's A&E feed fell silent two hours before T: its figures are not current.
     homerton = rows["RQXM1"]
     assert homerton["feeds"]["ae"]["stale"] is True

@@ -9,7 +9,7 @@ from rich.console import Console
 
 from streams.core.snapshot import FlowSnapshot
 from streams.table import render
-from tests.events_builder import REGISTRY, arrival, at, state_of, ward
+from tests.events_builder import REGISTRY, arrival, at, opel, state_of, ward
 from uecflow.config import Targets
 
 NOW = at("2025-11-20T12:00:00Z")
@@ -46,3 +46,27 @@ def test_the_medically_fit_share_is_red_above_its_threshold_and_not_at_it() -> N
         "20.0%",
     ]
     assert red_cells(with_targets(snapshot, replace(TARGETS, mffd_rate_max=0.20))) == []
+
+
+def test_a_trusts_own_opel_declaration_is_its_level_in_force_and_red_from_3() -> None:
+    # Royal London declares 3; BHRUT declares 2 for itself from Queen's, which declared 4.
+    declared = [
+        opel(3, "2025-11-20T08:00:00Z", "R1H12"),
+        opel(4, "2025-11-20T08:00:00Z", "RF4QH"),
+        opel(2, "2025-11-20T08:30:00Z", "RF4QH", scope="trust"),
+    ]
+    snapshot = state_of(declared).snapshot(NOW)
+    console = Console(record=True, width=400, force_terminal=False)
+    render(snapshot, console)
+    rows = {
+        line.split("│")[1].strip(): [cell.strip() for cell in line.split("│")[2:-1]]
+        for line in console.export_text().split("OPEL")[-1].splitlines()
+        if line.startswith("│")
+    }
+    assert rows["Royal London"] == ["3", "–", "3"]  # noqa: RUF001 (the table's dash)
+    assert rows["Barts Health"] == ["3", "–", "3"]  # noqa: RUF001
+    assert rows["Queen's"] == ["4", "2", "4"]
+    assert rows["BHRUT"] == ["4", "2", "2"]
+    assert rows["NEL system"] == ["4", "2", "3"]
+    # Red from 3: Royal London, Barts Health and NEL in force, Queen's and the highest sites.
+    assert sorted(red_cells(snapshot)) == ["3", "3", "3", "3", "3", "4", "4", "4", "4"]

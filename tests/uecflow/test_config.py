@@ -24,6 +24,10 @@ def test_the_default_registry_has_the_six_nel_sites_in_three_trusts() -> None:
     assert registry.sites_of_trust("RF4") == ("RF4QH", "RF4DG")
 
 
+def test_the_scc_is_told_of_opel_3_and_above_unless_configured_otherwise() -> None:
+    assert load_registry().targets.opel_level_max == 2
+
+
 def test_a_given_file_replaces_the_default(tmp_path: Path) -> None:
     changed = config(tmp_path, DEFAULT.replace("0.92", "0.9"))
     assert load_registry(changed).targets.ga_occupancy_max == 0.9
@@ -37,6 +41,20 @@ def test_a_given_file_replaces_the_default(tmp_path: Path) -> None:
         (('trust = "RQX"', 'trust = "RQY"'), "unknown trust RQY"),
         (("ga_occupancy_max = 0.92", "occupancy_max = 0.92"), "missing 'ga_occupancy_max'"),
         (("handover_max_minutes = 45", "handover_max_minutes = ["), "nel.toml"),
+        (("opel_level_max = 2", "opel_level_max = 5"), "must be an OPEL level, 1 to 4"),
+        (("opel_level_max = 2", "opel_level_max = 2.5"), "must be an OPEL level, 1 to 4"),
+        # OPEL scoring stays off: never bands without their source, nor any until implemented.
+        (
+            ("parameters = []", 'parameters = [{metric = "ae_4h_performance_today"}]'),
+            "bands need the published framework's reference",
+        ),
+        (
+            (
+                'reference = ""\nparameters = []',
+                'reference = "NHS England PRN0000, table 1"\nparameters = [{weight = 1}]',
+            ),
+            "OPEL scoring is not implemented",
+        ),
     ],
 )
 def test_a_broken_config_is_refused_with_a_reason(

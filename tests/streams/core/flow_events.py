@@ -143,6 +143,7 @@ def any_event(draw: st.DrawFn, start: datetime, span: timedelta, sites: Sequence
                 "beds.ward_state",
                 "ambulance.arrival",
                 "ambulance.handover",
+                "opel.declared",
             )
         )
     )
@@ -170,6 +171,10 @@ def any_event(draw: st.DrawFn, start: datetime, span: timedelta, sites: Sequence
             event["nctr"] = draw(st.integers(0, occupied))
     elif kind.startswith("ambulance."):
         event["handover_id"] = draw(st.sampled_from(("h1", "h2", "h3", "h4")))
+    elif kind == "opel.declared":
+        event["level"] = draw(st.integers(1, 4))
+        if draw(st.booleans()):
+            event["scope"] = draw(st.sampled_from(("site", "trust")))
     return event
 
 

@@ -170,6 +170,9 @@ def metrics(part: Parts) -> dict[str, Value]:
         "cc_beds_open": part.cc_open,
         "cc_beds_occupied": part.cc_occupied,
         "cc_occupancy": _ratio(part.cc_occupied, part.cc_open),
+        # Flows declare no OPEL level (tests/streams/core/test_opel.py has its own oracle).
+        "opel_site_level": None,
+        "opel_trust_level": None,
         "ae_arrivals_today": part.arrivals_today,
         "ae_arrivals_last_hour": part.arrivals_last_hour,
         "ae_in_department": part.in_department,

@@ -37,6 +37,8 @@ PLACES = {
 }
 COUNTS = [m.name for m in METRICS if m.unit == "count"]
 NONE_WHEN_EMPTY = {
+    "opel_site_level",
+    "opel_trust_level",
     "ga_occupancy",
     "mffd_rate",
     "cc_occupancy",

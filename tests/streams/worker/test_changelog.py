@@ -12,6 +12,7 @@ from streams.core.flow import DayCounts
 from streams.core.handover import Handover, HandoverCounts
 from streams.core.instants import HOUR, MINUTE, NEVER
 from streams.core.occupancy import WardHistory, WardSnapshot
+from streams.core.opel import Declaration, DeclarationHistory
 from streams.worker.changelog import (
     LoggedStores,
     decode_key,
@@ -86,6 +87,8 @@ RECORDS: list[tuple[str, Any]] = [
         "w",
         WardHistory([WardSnapshot(T, "w-4", "adult_critical_care", 10, 9, 0, beds_escalation=2)]),
     ),
+    ("o", DeclarationHistory()),
+    ("o", DeclarationHistory([Declaration(T, "o-1", 3), Declaration(T + HOUR, "o-2", 1)])),
 ]
 
 

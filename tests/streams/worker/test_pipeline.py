@@ -10,7 +10,7 @@ from prometheus_client import CollectorRegistry
 from events import Event
 from streams.core.intake import REFUSAL_KINDS, Keys, Refused, Stream
 from streams.worker.pipeline import Pipeline
-from tests.events_builder import REGISTRY, arrival, at, departure
+from tests.events_builder import REGISTRY, arrival, at, departure, opel, ward
 
 NOW = at("2025-11-20T12:00:00Z")
 
@@ -80,6 +80,24 @@ def test_a_restarted_pipeline_has_the_same_state_and_freshness() -> None:
     assert after is not None
     assert dict(after[1]) == dict(before[1]) == {("R1H12", "ae"): after[1][("R1H12", "ae")]}
     assert after[0].system() == before[0].system()
+
+
+def test_an_opel_declaration_keeps_the_beds_feed_stale_and_survives_a_restart() -> None:
+    """A declaration travels on the beds topic but says nothing of the wards: a site whose ward
+    snapshots stopped must still read stale, however often it declares."""
+    changelog = Changelog()
+    pipeline, metrics = started(changelog)
+    pipeline.handle(raw(ward("W1", "2025-11-20T02:00:00Z", beds_open_core=1, beds_occupied=1)),
+                    Stream.BEDS, key=b"R1H12")  # fmt: skip
+    pipeline.handle(raw(opel(3, "2025-11-20T11:00:00Z")), Stream.BEDS, key=b"R1H12")
+    pipeline.flush()
+    assert metrics.get_sample_value("uecflow_events_processed_total", {"stream": "beds"}) == 2
+    for running in (pipeline, started(changelog)[0]):
+        read = running.read(NOW)
+        assert read is not None
+        assert read[0].site("R1H12")["opel_site_level"] == 3
+        assert dict(read[1]) == {("R1H12", "beds"): read[1][("R1H12", "beds")]}
+        assert read[1][("R1H12", "beds")] == at("2025-11-20T02:00:00Z").timestamp() * 1_000_000
 
 
 def test_every_refusal_counter_is_exposed_at_zero_before_the_first_refusal() -> None:
