@@ -26,6 +26,7 @@ COPY producers ./producers
 COPY uecflow ./uecflow
 COPY alerts ./alerts
 COPY report ./report
+COPY sitrep ./sitrep
 COPY dashboards ./dashboards
 RUN python -m pip install --constraint constraints.txt . \
     && rm -rf /opt/uecflow/build

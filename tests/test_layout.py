@@ -10,7 +10,16 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 ADAPTER_LIBRARIES = {"faust", "kafka", "aiokafka", "prometheus_client", "rich", "mode"}
-NOT_TESTS = ["events", "uecflow", "streams", "producers", "alerts", "dashboards", "report"]
+NOT_TESTS = [
+    "events",
+    "uecflow",
+    "streams",
+    "producers",
+    "alerts",
+    "dashboards",
+    "report",
+    "sitrep",
+]
 
 
 def _imports(path: Path) -> Iterator[str]:

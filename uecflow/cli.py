@@ -64,6 +64,10 @@ COMMANDS = {
         "report.cli:add_arguments",
         "render the SCC situation report (PNG and PDF) from Prometheus",
     ),
+    "sitrep": Command(
+        "sitrep.cli:add_arguments",
+        "write the UEC daily sitrep figures for a day (CSV and xlsx)",
+    ),
     "dashboards": Command(
         "dashboards.cli:add_arguments",
         "generate the Grafana dashboards or push them to a Grafana",
@@ -210,7 +214,7 @@ def tune_gc_for_bulk_load() -> None:
 def _replay(args: argparse.Namespace, registry: Registry) -> int:
     tune_gc_for_bulk_load()
     with ExitStack() as stack:
-        source = _open_events(args.file, stack)
+        source = open_events(args.file, stack)
         rejects = _open_rejects(args.rejects, args.file, stack)
 
         def on_reject(number: int, line: bytes, reason: str) -> None:
@@ -242,7 +246,7 @@ def _replay(args: argparse.Namespace, registry: Registry) -> int:
     return 0
 
 
-def _open_events(name: str, stack: ExitStack) -> BinaryIO:
+def open_events(name: str, stack: ExitStack) -> BinaryIO:
     if name == "-":
         return sys.stdin.buffer
     try:
@@ -262,7 +266,7 @@ def _open_rejects(path: Path | None, events: str, stack: ExitStack) -> TextIO | 
         raise UsageError(f"cannot write {path}: {error.strerror}") from None
 
 
-def _without_bom(lines: Iterator[bytes]) -> Iterator[bytes]:
+def without_bom(lines: Iterator[bytes]) -> Iterator[bytes]:
     # Files saved by Windows tools often start with a UTF-8 byte order mark; JSON may ignore it.
     first = next(lines, None)
     if first is not None:
@@ -273,7 +277,7 @@ def _without_bom(lines: Iterator[bytes]) -> Iterator[bytes]:
 def _with_progress(source: BinaryIO, name: str, stack: ExitStack) -> Iterator[bytes]:
     size = Path(name).stat().st_size if name != "-" else 0
     if size < PROGRESS_FROM_BYTES or not sys.stderr.isatty():
-        return _without_bom(iter(source))
+        return without_bom(iter(source))
     progress = stack.enter_context(
         Progress(
             "[progress.description]{task.description}",
@@ -285,7 +289,7 @@ def _with_progress(source: BinaryIO, name: str, stack: ExitStack) -> Iterator[by
         )
     )
     task = progress.add_task("replaying", total=size)
-    return _without_bom(_reporting(source, lambda done: progress.update(task, completed=done)))
+    return without_bom(_reporting(source, lambda done: progress.update(task, completed=done)))
 
 
 def _reporting(source: BinaryIO, report: Callable[[int], None]) -> Iterator[bytes]:

@@ -42,6 +42,7 @@ def reads_config(tmp: Path) -> dict[str, list[str]]:
         "alerts": ["alerts", "generate", "--out", str(tmp / "alerts")],
         "report": ["report", "--prometheus", "http://127.0.0.1:1", "--out", str(tmp / "r")],
         "dashboards": ["dashboards", "generate", "--out", str(tmp / "dashboards")],
+        "sitrep": ["sitrep", str(SAMPLE), "--day", "2025-11-20", "--out", str(tmp / "s")],
     }
 
 

@@ -1,0 +1,1 @@
+"""`uecflow sitrep`: NHS England's UEC daily sitrep figures that uecflow can compute, for a day."""
