@@ -10,6 +10,9 @@ from typing import Any
 from uecflow.config import Registry
 
 SCC = "scc"
+PLATFORM = "platform"
+# The alerts a central fault holds back: every site's feed is silent for one reason.
+PER_SITE_FEED_ALERTS = ("UecflowFeedStale", "UecflowFeedNeverReported")
 
 
 def alertmanager_config(registry: Registry) -> dict[str, Any]:
@@ -24,6 +27,9 @@ def alertmanager_config(registry: Registry) -> dict[str, Any]:
             "group_interval": _seconds(settings.group_interval_seconds),
             "repeat_interval": _seconds(settings.repeat_interval_hours * 3600),
             "routes": [
+                # A central fault: the platform on-call, and the SCC; never the trusts.
+                {"receiver": PLATFORM, "matchers": [f'to="{PLATFORM}"'], "continue": True},
+                {"receiver": SCC, "matchers": [f'to="{PLATFORM}"']},
                 # Alerts for the SCC alone: a trust's OPEL level, which the trust declared.
                 {"receiver": SCC, "matchers": [f'to="{SCC}"']},
                 {
@@ -46,10 +52,17 @@ def alertmanager_config(registry: Registry) -> dict[str, Any]:
                 "source_matchers": ['severity="critical"', 'site=~".+"'],
                 "target_matchers": ['severity="warning"'],
                 "equal": ["site"],
-            }
+            },
+            {
+                # One page per problem: while a central component is down, every site's feed
+                # is silent for that one reason, and each trust would be paged for each feed.
+                "source_matchers": [f'to="{PLATFORM}"'],
+                "target_matchers": [f'alertname=~"{"|".join(PER_SITE_FEED_ALERTS)}"'],
+            },
         ],
         "receivers": [
             _webhook(SCC, settings.receivers[SCC]),
+            _webhook(PLATFORM, settings.receivers[PLATFORM]),
             *(_webhook(_receiver(code), settings.receivers[code]) for code in trusts),
         ],
     }

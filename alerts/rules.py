@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from alerts.recording import recording_rules
-from alerts.routing import SCC
+from alerts.routing import PLATFORM, SCC
 from streams.core.intake import Stream
 from streams.core.metrics import FRESHNESS, METRIC, OPEL_IN_FORCE
 from uecflow.config import Registry
@@ -45,8 +45,9 @@ class Alert:
     # On flow numbers, which vanish while a restarted worker recovers: kept firing through that
     # (keep_firing_for) rather than paged "resolved" and again.
     kept: bool = True
-    # For the SCC alone (routed by the label `to`), not the trust's on-call.
-    to_scc: bool = False
+    # Routed by the label `to` instead of the trust: "scc" (the SCC alone) or "platform" (a
+    # central fault: the platform on-call and the SCC); None: the site's trust.
+    to: str | None = None
 
     def rule(self, registry: Registry) -> dict[str, Any]:
         base = registry.alerting.runbook_base_url
@@ -57,7 +58,7 @@ class Alert:
             "expr": self.expr,
             "for": _duration(registry.alerting.for_minutes[self.hold]),
             **held,
-            "labels": {"severity": self.severity, **({"to": SCC} if self.to_scc else {})},
+            "labels": {"severity": self.severity, **({"to": self.to} if self.to else {})},
             "annotations": {
                 "summary": self.summary,
                 "description": self.description,
@@ -224,7 +225,9 @@ def _stale_and_system(registry: Registry, name: str) -> list[Alert]:
             " (within a minute) or it is restarted; with one worker, every site. Restart it; it"
             " recovers its state from Kafka.",
             kept=False,
+            to=PLATFORM,
         ),
+        _stale_everywhere(registry),
         Alert(
             "UecflowEventsRejected", "uecflow-feeds",
             "sum by (stream, reason) (increase(uecflow_events_rejected_total[15m])) > 0",
@@ -247,6 +250,33 @@ def _stale_and_system(registry: Registry, name: str) -> list[Alert]:
     ]  # fmt: skip
 
 
+def _stale_everywhere(registry: Registry) -> Alert:
+    """Many sites' feeds of one kind stale at once: one central fault, not many trusts'."""
+    limits = registry.targets.stale_after_minutes
+    share = registry.alerting.central_stale_share
+    sites = f"count(group by (site) ({CENSUS}))"
+    expr = " or ".join(
+        f'label_replace(count((time() - max by (site) ({FRESHNESS}{{stream="{stream}"}}))'
+        f' > {minutes * 60:g}) / {sites} >= {share:g}, "stream", "{stream}", "", "")'
+        for stream, minutes in sorted(limits.items())
+    )
+    words = "".join(
+        f'{{{{ if eq $labels.stream "{stream}" }}}}{STREAM_WORDS.get(stream, stream)}{{{{ end }}}}'
+        for stream in sorted(limits)
+    )
+    return Alert(
+        "UecflowFeedsStaleAcrossSites", "uecflow-feeds", expr, "stale", "critical",
+        f"{{{{ $value | humanizePercentage }}}} of sites' {words} feeds are stale at once: a"
+        " central fault, not the trusts'",
+        "So many sites went silent together that the cause is most likely central: the"
+        " gateway, Kafka or the network between them and the trusts. The sites' own staleness"
+        " pages are held back while this fires; dashboards show STALE. Check the gateway's"
+        " /health, Kafka and the worker's log.",
+        kept=False,
+        to=PLATFORM,
+    )  # fmt: skip
+
+
 def _opel(registry: Registry) -> Alert:
     highest = registry.targets.opel_level_max
     sites = METRIC["opel_site_level"].prometheus
@@ -261,7 +291,7 @@ def _opel(registry: Registry) -> Alert:
         f' {{{{ range printf "max by (site) ({sites}{{trust=\'%s\'}})" $labels.trust | query'
         f' | sortByLabel "site" }}}}{_name_of(".Labels.site", registry)} {{{{ .Value }}}}.'
         " {{ end }}Agree actions with the trust's site lead on the next system call.",
-        to_scc=True,
+        to=SCC,
     )  # fmt: skip
 
 

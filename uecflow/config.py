@@ -63,6 +63,8 @@ class Alerting:
     """How breaches become pages: hold times, the four-hour floor, and who is told."""
 
     four_hour_min_departures: int
+    # This share of the sites' feeds of one kind stale at once is a central fault, not theirs.
+    central_stale_share: float
     for_minutes: dict[str, float]
     # "scc" and one per trust code: webhook URLs.
     receivers: dict[str, str]
@@ -180,6 +182,12 @@ def _targets_from(raw: dict[str, Any]) -> Targets:
     )
 
 
+def _share(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
+        raise ConfigError("alerting.central_stale_share: must be a share, above 0 and at most 1")
+    return float(value)
+
+
 def _opel_level(value: object) -> int:
     if type(value) is not int or not 1 <= value <= 4:
         raise ConfigError("targets.opel_level_max: must be an OPEL level, 1 to 4")
@@ -208,13 +216,16 @@ def _alerting_from(raw: dict[str, Any], trusts: dict[str, Trust]) -> Alerting:
     if unknown:
         raise ConfigError(f"alerting.for_minutes: unknown alert {', '.join(unknown)}")
     receivers = {str(k): str(v) for k, v in raw.get("receivers", {}).items()}
-    strangers = sorted(set(receivers) - {"scc", *trusts})
+    strangers = sorted(set(receivers) - {"scc", "platform", *trusts})
     if strangers:
         raise ConfigError(f"alerting.receivers: not a trust: {', '.join(strangers)}")
     default = receivers.get("scc", "http://127.0.0.1:9099/scc")
-    receivers = {"scc": default} | {code: receivers.get(code, default) for code in trusts}
+    receivers = {"scc": default, "platform": receivers.get("platform", default)} | {
+        code: receivers.get(code, default) for code in trusts
+    }
     return Alerting(
         four_hour_min_departures=int(raw.get("four_hour_min_departures", 20)),
+        central_stale_share=_share(raw.get("central_stale_share", 0.5)),
         for_minutes=holds,
         receivers=receivers,
         runbook_base_url=str(raw.get("runbook_base_url", "alerts/runbooks/")),

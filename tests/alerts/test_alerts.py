@@ -73,6 +73,9 @@ def test_amtool_accepts_the_routing() -> None:
         # No trust: system-wide.
         (["alertname=UecflowWorkerDown", "severity=critical"], "scc"),
         (["alertname=UecflowSystemOccupancyAboveTarget", "severity=warning"], "scc"),
+        # A central fault: the platform on-call and the SCC, never a trust.
+        (["alertname=UecflowWorkerDown", "to=platform", "severity=critical"], "platform,scc"),
+        (["alertname=UecflowFeedsStaleAcrossSites", "to=platform", "stream=ae"], "platform,scc"),
         # A trust's OPEL level: the SCC alone (the trust declared it).
         (["alertname=UecflowTrustAtOpelLevel", "trust=RF4", "to=scc", "severity=warning"], "scc"),
     ],
@@ -87,13 +90,23 @@ def test_alerts_route_to_their_trust_and_system_ones_to_the_scc(
 
 def test_a_critical_alert_silences_the_same_sites_warnings_only() -> None:
     routing = yaml.safe_load((GENERATED / ROUTING).read_text())
-    assert routing["inhibit_rules"] == [
+    assert routing["inhibit_rules"][0] == {
+        "source_matchers": ['severity="critical"', 'site=~".+"'],
+        "target_matchers": ['severity="warning"'],
+        "equal": ["site"],
+    }
+
+
+def test_a_central_fault_holds_back_every_sites_staleness_pages_and_nothing_else() -> None:
+    routing = yaml.safe_load((GENERATED / ROUTING).read_text())
+    assert routing["inhibit_rules"][1:] == [
         {
-            "source_matchers": ['severity="critical"', 'site=~".+"'],
-            "target_matchers": ['severity="warning"'],
-            "equal": ["site"],
+            "source_matchers": ['to="platform"'],
+            "target_matchers": ['alertname=~"UecflowFeedStale|UecflowFeedNeverReported"'],
         }
     ]
+    central = {alert.name for alert in alerts(load_registry(None)) if alert.to == "platform"}
+    assert central == {"UecflowWorkerDown", "UecflowFeedsStaleAcrossSites"}
 
 
 def test_thresholds_and_holds_come_from_the_config(tmp_path: Path) -> None:

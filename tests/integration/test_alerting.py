@@ -48,7 +48,7 @@ def _test_config(sink: WebhookSink) -> str:
     """The repository's nel.toml with no hold times, quick grouping and the test's receivers."""
     nel = (ROOT / "uecflow" / "nel.toml").read_text()
     base = nel[: nel.index("[alerting]")]
-    receivers = "\n".join(f'{name} = "{sink.url(name)}"' for name in ("scc", *TRUSTS))
+    receivers = "\n".join(f'{name} = "{sink.url(name)}"' for name in ("scc", "platform", *TRUSTS))
     holds = re.search(r"\[alerting\.for_minutes\]\n((?:\w+ = \d+\n)+)", nel)
     assert holds, "nel.toml has no [alerting.for_minutes]"
     zeros = re.sub(r"= \d+", "= 0", holds.group(1))
@@ -335,3 +335,37 @@ def test_every_dashboard_query_returns_data(stack: dict[str, Any]) -> None:
         raise AssertionError("queries without data:\n" + "\n".join(empty)) from error
     finally:
         _drill(stack, "over_12h", "RF4DG", "recover")
+
+
+def test_stopping_the_worker_is_one_page_to_the_scc_and_none_to_a_trust(
+    stack: dict[str, Any], sink: WebhookSink
+) -> None:
+    """Last: it stops the worker (and starts it again). Every site's numbers vanish with it, but
+    the SCC and the platform on-call get one page each, and no trust is paged."""
+    prometheus: Prometheus = stack["prometheus"]
+    worker: Worker = stack["worker"]
+    receivers = ("scc", "platform", *TRUSTS)
+    before = {name: len(sink.alerts(name)) for name in receivers}
+    worker.stop()
+    try:
+
+        def firing(name: str) -> list[dict[str, Any]]:
+            new = sink.alerts(name)[before[name] :]
+            return [note for note in new if note["status"] == "firing"]
+
+        wait_for(lambda: firing("scc"), "the SCC to be paged", 90)
+        # Prometheus has evaluated the rules for 15 s with the worker gone: any other alert the
+        # stop could cause has fired by then (every hold is zero here).
+        down = 'ALERTS_FOR_STATE{alertname="UecflowWorkerDown"}'
+        wait_for(
+            lambda: any(
+                float(s["value"][1]) <= float(s["value"][0]) - 15 for s in prometheus.query(down)
+            ),
+            "the worker to have been down for 15 s",
+            60,
+        )
+        assert [note["labels"]["alertname"] for note in firing("scc")] == ["UecflowWorkerDown"]
+        assert [note["labels"]["alertname"] for note in firing("platform")] == ["UecflowWorkerDown"]
+        assert {trust: firing(trust) for trust in TRUSTS} == {trust: [] for trust in TRUSTS}
+    finally:
+        worker.start()

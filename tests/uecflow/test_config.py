@@ -42,6 +42,8 @@ def test_a_given_file_replaces_the_default(tmp_path: Path) -> None:
         (("ga_occupancy_max = 0.92", "occupancy_max = 0.92"), "missing 'ga_occupancy_max'"),
         (("handover_max_minutes = 45", "handover_max_minutes = ["), "nel.toml"),
         (("opel_level_max = 2", "opel_level_max = 5"), "must be an OPEL level, 1 to 4"),
+        (("central_stale_share = 0.5", "central_stale_share = 0"), "must be a share"),
+        (("central_stale_share = 0.5", "central_stale_share = true"), "must be a share"),
         (("opel_level_max = 2", "opel_level_max = 2.5"), "must be an OPEL level, 1 to 4"),
         # OPEL scoring stays off: never bands without their source, nor any until implemented.
         (
