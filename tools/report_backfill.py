@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import math
 import re
-import shutil
 import subprocess
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from streams.core.instants import NEVER, Instant, to_instant
 from streams.core.intake import STREAM_OF_TYPE, Keys, Stream
 from streams.exporter import FlowCollector
 from streams.worker.pipeline import Pipeline
+from tools.monitoring_servers import binary
 from uecflow.config import Registry
 
 
@@ -194,9 +194,9 @@ def _recording_rules(path: Path) -> list[dict[str, str]]:
 
 
 def _promtool(source: str, *arguments: str) -> None:
-    promtool = shutil.which("promtool")
+    promtool = binary("promtool")
     if promtool is None:
-        raise BackfillError("promtool not found (Debian: apt-get install prometheus)")
+        raise BackfillError("promtool not built: scripts/monitoring-tools install")
     command = [promtool, "tsdb", "create-blocks-from", source, *arguments]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import socket
 import subprocess
 import sys
@@ -28,6 +27,7 @@ import httpx
 from alerts.cli import GENERATED
 from alerts.cli import RULES as RULE_FILE
 from events.contract import rfc3339
+from tools.monitoring_servers import binary
 from tools.report_backfill import BackfillError, Period, backfill, record, rule_layers
 from uecflow.cli import instant_option as instant
 from uecflow.cli import main as uecflow
@@ -113,16 +113,16 @@ def declare_opel(start: datetime, out: Path) -> None:
 
 @contextmanager
 def prometheus_on(storage: Path, work: Path) -> Iterator[str]:
-    """Debian's Prometheus serving `storage` (no scrapes), on a free port of the loopback."""
-    binary = shutil.which("prometheus")
-    if binary is None:
-        raise RuntimeError("prometheus not found (Debian: apt-get install prometheus)")
+    """Prometheus serving `storage` (no scrapes), on a free port of the loopback."""
+    prometheus = binary("prometheus")
+    if prometheus is None:
+        raise RuntimeError("Prometheus not built: scripts/monitoring-tools install")
     config = work / "prometheus.yml"
     config.write_text("global: {}\n")
     port = _free_port()
     with (work / "prometheus.log").open("wb") as log:
         process = subprocess.Popen(
-            [binary, f"--config.file={config}", f"--storage.tsdb.path={storage}",
+            [prometheus, f"--config.file={config}", f"--storage.tsdb.path={storage}",
              f"--web.listen-address=127.0.0.1:{port}"],
             stdout=log, stderr=log,
         )  # fmt: skip

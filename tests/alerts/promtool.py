@@ -1,25 +1,24 @@
-"""promtool and amtool, found on the PATH: `.ci/run` installs them; elsewhere a test skips."""
+"""promtool and amtool at the shipped versions: `.ci/run` builds them; elsewhere a test skips."""
 
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from tools.monitoring_servers import binary
+
 ROOT = Path(__file__).resolve().parents[2]
-PROMTOOL, AMTOOL = shutil.which("promtool"), shutil.which("amtool")
+PROMTOOL, AMTOOL = binary("promtool"), binary("amtool")
 
 
 def tool(path: str | None) -> str:
     if path is None:
         if os.environ.get("CI"):
-            pytest.fail("promtool/amtool missing: .ci/run installs Debian's prometheus packages")
-        pytest.skip(
-            "needs promtool and amtool (Debian packages prometheus, prometheus-alertmanager)"
-        )
+            pytest.fail("promtool/amtool missing: .ci/run builds them (scripts/monitoring-tools)")
+        pytest.skip("needs promtool and amtool: scripts/monitoring-tools install")
     return path
 
 

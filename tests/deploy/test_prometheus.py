@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 
+from tests.alerts.promtool import PROMTOOL, tool
 from tests.deploy.stack import ROOT, container_ports, prometheus_config, repo_path, services
+from tools.monitoring_servers import binary, shipped
 
 RULES_IN_CONTAINER = "/etc/prometheus/rules/uecflow.rules.yml"
 
@@ -36,20 +37,14 @@ def test_alerts_go_to_the_alertmanager_service() -> None:
     assert "9093" in services()["alertmanager"]["healthcheck"]["test"]
 
 
-@pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool is not installed")
 def test_promtool_accepts_the_config(tmp_path: Path) -> None:
     rules = ROOT / "alerts" / "generated" / "uecflow.rules.yml"
-    if not rules.exists():
-        # The rules come from the SCC view issue (test_scc_view_files_exist says if they are
-        # missing); this test is about the config, so an empty rule file stands in meanwhile.
-        rules = tmp_path / "uecflow.rules.yml"
-        rules.write_text("groups: []\n", encoding="utf-8")
     config = prometheus_config()
     config["rule_files"] = [str(rules)]
     copy = tmp_path / "prometheus.yml"
     copy.write_text(yaml.safe_dump(config), encoding="utf-8")
     checked = subprocess.run(
-        ["promtool", "check", "config", str(copy)],
+        [tool(PROMTOOL), "check", "config", str(copy)],
         capture_output=True,
         text=True,
         timeout=60,
@@ -58,17 +53,28 @@ def test_promtool_accepts_the_config(tmp_path: Path) -> None:
     assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
-@pytest.mark.parametrize(
-    ("service", "binary"),
-    [("prometheus", "prometheus"), ("alertmanager", "prometheus-alertmanager")],
-)
-def test_the_flags_exist(service: str, binary: str) -> None:
-    # The Debian binaries are older than the images; these flags are the same in both.
-    if shutil.which(binary) is None:
-        pytest.skip(f"{binary} is not installed")
+@pytest.mark.parametrize("service", ["prometheus", "alertmanager"])
+def test_the_flags_exist_in_the_shipped_version(service: str) -> None:
     shown = subprocess.run(
-        [binary, "--help"], capture_output=True, text=True, timeout=60, check=False
+        [_built(service), "--help"], capture_output=True, text=True, timeout=60, check=False
     )
+    # A boolean flag is listed as --[no-]name.
+    listed = (shown.stdout + shown.stderr).replace("--[no-]", "--")
     for flag in services()[service]["command"]:
         name = flag.partition("=")[0]
-        assert re.search(re.escape(name) + r"(?![\w.-])", shown.stdout + shown.stderr), flag
+        assert re.search(re.escape(name) + r"(?![\w.-])", listed), flag
+
+
+@pytest.mark.parametrize(
+    ("service", "image"), [("prometheus", "prom/prometheus"), ("alertmanager", "prom/alertmanager")]
+)
+def test_the_tests_run_the_version_the_compose_file_ships(service: str, image: str) -> None:
+    assert services()[service]["image"] == f"{image}:v{shipped(image)}"
+    shown = subprocess.run(
+        [_built(service), "--version"], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert f"{service}, version {shipped(image)} " in shown.stdout + shown.stderr
+
+
+def _built(name: str) -> str:
+    return tool(binary(name))

@@ -1,12 +1,12 @@
-"""Real Prometheus and Alertmanager (Debian's `prometheus` and `prometheus-alertmanager`) as child
-processes with their own ports and data directories, and a webhook receiver that records what
-Alertmanager delivers. Nothing here is a stand-in: the servers are the ones production runs.
+"""Real Prometheus and Alertmanager, at the versions docker-compose.yml ships (built by
+`scripts/monitoring-tools install`), as child processes with their own ports and data
+directories, and a webhook receiver that records what Alertmanager delivers. Nothing here is a
+stand-in: the servers are the ones production runs.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import threading
 import urllib.error
@@ -20,17 +20,16 @@ from pathlib import Path
 from typing import Any
 
 from tools.harness import free_port, wait_for
+from tools.monitoring_servers import binary
 from tools.processes import spawn
 
-# Debian names the Alertmanager binary after its package; upstream calls it `alertmanager`.
-ALERTMANAGER = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
-PROMETHEUS = shutil.which("prometheus")
+ALERTMANAGER, PROMETHEUS = binary("alertmanager"), binary("prometheus")
 
 
 def missing_servers() -> str | None:
-    """Why the monitoring tests cannot run here, or None. .ci/run installs both packages."""
+    """Why the monitoring tests cannot run here, or None. .ci/run builds both."""
     if not PROMETHEUS or not ALERTMANAGER:
-        return "needs Debian's prometheus and prometheus-alertmanager (apt-get install ...)"
+        return "needs Prometheus and Alertmanager: scripts/monitoring-tools install"
     return None
 
 

@@ -5,7 +5,6 @@ of the same events (and the silenced feed marked stale)."""
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -21,6 +20,7 @@ from streams.core.metrics import opel_in_force
 from tests.integration.monitoring import Prometheus, missing_servers
 from tests.report.pages import pdf_pages, png_size
 from tools.harness import UECFLOW
+from tools.monitoring_servers import binary
 from tools.report_backfill import Period, backfill, record, rule_layers
 from uecflow.cli import main as run_uecflow
 from uecflow.config import load_registry
@@ -28,8 +28,8 @@ from uecflow.config import load_registry
 pytestmark = [
     pytest.mark.monitoring,
     pytest.mark.skipif(
-        bool(missing_servers()) or shutil.which("promtool") is None,
-        reason=missing_servers() or "needs Debian's promtool (apt-get install prometheus)",
+        bool(missing_servers()) or binary("promtool") is None,
+        reason=missing_servers() or "needs promtool: scripts/monitoring-tools install",
     ),
 ]
 

@@ -5,7 +5,6 @@ scrape before midnight for the day's counts)."""
 from __future__ import annotations
 
 import csv
-import shutil
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from events.contract import rfc3339
 from sitrep.fields import FIELDS, Instants, row
 from streams.core.replay import replay
 from tests.integration.monitoring import Prometheus, missing_servers
+from tools.monitoring_servers import binary
 from tools.report_backfill import Period, backfill, record, rule_layers
 from uecflow.cli import main as uecflow
 from uecflow.config import load_registry
@@ -23,8 +23,8 @@ from uecflow.config import load_registry
 pytestmark = [
     pytest.mark.monitoring,
     pytest.mark.skipif(
-        bool(missing_servers()) or shutil.which("promtool") is None,
-        reason=missing_servers() or "needs Debian's promtool (apt-get install prometheus)",
+        bool(missing_servers()) or binary("promtool") is None,
+        reason=missing_servers() or "needs promtool: scripts/monitoring-tools install",
     ),
 ]
 REGISTRY = load_registry(None)
