@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from uecflow.config import Registry
+from uecflow.config import Email, Registry
 
 SCC = "scc"
 PLATFORM = "platform"
@@ -19,6 +19,7 @@ def alertmanager_config(registry: Registry) -> dict[str, Any]:
     settings = registry.alerting
     trusts = sorted(registry.trusts)
     return {
+        **_email_settings(settings.email),
         "route": {
             "receiver": SCC,
             # One notification per alert and site: a phone shows one line per problem.
@@ -61,11 +62,53 @@ def alertmanager_config(registry: Registry) -> dict[str, Any]:
             },
         ],
         "receivers": [
-            _webhook(SCC, settings.receivers[SCC]),
-            _webhook(PLATFORM, settings.receivers[PLATFORM]),
-            *(_webhook(_receiver(code), settings.receivers[code]) for code in trusts),
+            _receiving(SCC, settings.receivers[SCC]),
+            _receiving(PLATFORM, settings.receivers[PLATFORM]),
+            *(_receiving(_receiver(code), settings.receivers[code]) for code in trusts),
         ],
+        # Relative to this file: Alertmanager reads templates from the config's directory.
+        "templates": [TEMPLATES],
     }
+
+
+# The notification templates (alerts/templates/), from alerts/generated/ where this file goes.
+TEMPLATES = "../templates/*.tmpl"
+
+
+def _receiving(name: str, to: str) -> dict[str, Any]:
+    """A receiver from its configured address: mailto:, msteams: or a webhook URL."""
+    if to.startswith("mailto:"):
+        email = {
+            "to": to.removeprefix("mailto:"),
+            "send_resolved": True,
+            "headers": {"Subject": '{{ template "uecflow.subject" . }}'},
+            "text": '{{ template "uecflow.text" . }}',
+            "html": '{{ template "uecflow.html" . }}',
+        }
+        return {"name": name, "email_configs": [email]}
+    if to.startswith("msteams:"):
+        teams = {
+            "webhook_url": to.removeprefix("msteams:"),
+            "send_resolved": True,
+            "title": '{{ template "uecflow.subject" . }}',
+            "text": '{{ template "uecflow.teams" . }}',
+        }
+        return {"name": name, "msteams_configs": [teams]}
+    return _webhook(name, to)
+
+
+def _email_settings(email: Email) -> dict[str, Any]:
+    settings: dict[str, Any] = {
+        "smtp_smarthost": email.smarthost,
+        "smtp_from": email.sender,
+        "smtp_require_tls": email.require_tls,
+    }
+    if email.username:
+        settings |= {
+            "smtp_auth_username": email.username,
+            "smtp_auth_password_file": email.password_file,
+        }
+    return {"global": settings}
 
 
 def _receiver(trust: str) -> str:

@@ -26,6 +26,7 @@ FOUR_HOUR_TARGET = f'min(uecflow_target{{metric="{FOUR_HOUR}",bound="min"}})'
 CENSUS = METRIC["ae_in_department"].prometheus
 TOTALS = "uecflow-totals"  # the recording rules' group, and the alerts that read them
 JOB = "uecflow-worker"  # the Prometheus scrape job of the workers
+SITE_BOARD, OVERVIEW_BOARD = "uecflow-site", "uecflow-scc-overview"  # dashboards/build.py
 STREAM_WORDS = {
     Stream.AE.value: "A&E",
     Stream.BEDS.value: "bed-state",
@@ -45,12 +46,20 @@ class Alert:
     # On flow numbers, which vanish while a restarted worker recovers: kept firing through that
     # (keep_firing_for) rather than paged "resolved" and again.
     kept: bool = True
+    # About one site (labelled `site`): its links open that site's drill-down.
+    per_site: bool = True
     # Routed by the label `to` instead of the trust: "scc" (the SCC alone) or "platform" (a
     # central fault: the platform on-call and the SCC); None: the site's trust.
     to: str | None = None
 
+    def dashboard(self, public: str) -> str:
+        """The board to open: a site's drill-down with the site chosen, else the overview."""
+        if self.per_site:
+            return f"{public}/grafana/d/{SITE_BOARD}/?var-site={{{{ $labels.site }}}}"
+        return f"{public}/grafana/d/{OVERVIEW_BOARD}/"
+
     def rule(self, registry: Registry) -> dict[str, Any]:
-        base = registry.alerting.runbook_base_url
+        public = registry.alerting.public_url
         keep = registry.alerting.keep_firing_minutes
         held = {"keep_firing_for": _duration(keep)} if keep and self.kept else {}
         return {
@@ -62,7 +71,8 @@ class Alert:
             "annotations": {
                 "summary": self.summary,
                 "description": self.description,
-                "runbook_url": f"{base}{self.name}.md",
+                "runbook_url": f"{public}/runbooks/{self.name}.md",
+                "dashboard_url": self.dashboard(public),
             },
         }
 
@@ -225,6 +235,7 @@ def _stale_and_system(registry: Registry, name: str) -> list[Alert]:
             " (within a minute) or it is restarted; with one worker, every site. Restart it; it"
             " recovers its state from Kafka.",
             kept=False,
+            per_site=False,
             to=PLATFORM,
         ),
         _stale_everywhere(registry),
@@ -237,6 +248,7 @@ def _stale_and_system(registry: Registry, name: str) -> list[Alert]:
             "Events went to the dead-letter topic with their reasons. Tell the sending trust's"
             " integration team; the uecflow-reason header says what to fix.",
             kept=False,
+            per_site=False,
         ),
         Alert(
             "UecflowSystemOccupancyAboveTarget", TOTALS,
@@ -245,6 +257,7 @@ def _stale_and_system(registry: Registry, name: str) -> list[Alert]:
             "NEL adult G&A beds {{ $value | humanizePercentage }} full across all sites"
             f" (target {occupancy:.0%} or less)",
             "System-wide bed pressure: consider mutual aid and the system escalation plan.",
+            per_site=False,
         ),
         _opel(registry),
     ]  # fmt: skip
@@ -273,6 +286,7 @@ def _stale_everywhere(registry: Registry) -> Alert:
         " pages are held back while this fires; dashboards show STALE. Check the gateway's"
         " /health, Kafka and the worker's log.",
         kept=False,
+        per_site=False,
         to=PLATFORM,
     )  # fmt: skip
 
@@ -291,6 +305,7 @@ def _opel(registry: Registry) -> Alert:
         f' {{{{ range printf "max by (site) ({sites}{{trust=\'%s\'}})" $labels.trust | query'
         f' | sortByLabel "site" }}}}{_name_of(".Labels.site", registry)} {{{{ .Value }}}}.'
         " {{ end }}Agree actions with the trust's site lead on the next system call.",
+        per_site=False,
         to=SCC,
     )  # fmt: skip
 

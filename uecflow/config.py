@@ -59,6 +59,17 @@ class Targets:
 
 
 @dataclass(frozen=True, slots=True)
+class Email:
+    """The SMTP relay alert e-mail goes through (NHSmail: STARTTLS on 587, authenticated)."""
+
+    smarthost: str  # host:port
+    sender: str
+    username: str
+    password_file: str  # read by Alertmanager: the password is never in a generated file
+    require_tls: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Alerting:
     """How breaches become pages: hold times, the four-hour floor, and who is told."""
 
@@ -66,9 +77,14 @@ class Alerting:
     # This share of the sites' feeds of one kind stale at once is a central fault, not theirs.
     central_stale_share: float
     for_minutes: dict[str, float]
-    # "scc" and one per trust code: webhook URLs.
+    # "scc", "platform" and one per trust code: "mailto:ADDRESS" (e-mail through `email`),
+    # "msteams:URL" (a Microsoft Teams incoming webhook) or an http(s) URL (a webhook).
     receivers: dict[str, str]
-    runbook_base_url: str
+    # Where people open uecflow: Grafana at /grafana, Prometheus at /prometheus, Alertmanager at
+    # /alertmanager and the action cards at /runbooks/, behind one reverse proxy. Every link in
+    # an alert starts with it: a message read on a phone needs absolute links.
+    public_url: str
+    email: Email
     keep_firing_minutes: float
     group_wait_seconds: float
     group_interval_seconds: float
@@ -182,6 +198,26 @@ def _targets_from(raw: dict[str, Any]) -> Targets:
     )
 
 
+RECEIVER_KINDS = ("mailto:", "msteams:https://", "https://", "http://")
+
+
+def _absolute(value: object) -> str:
+    text = str(value).rstrip("/")
+    if not text.startswith(("https://", "http://")) or len(text.split("/")[2]) == 0:
+        raise ConfigError("alerting.public_url: must be an absolute http(s) URL")
+    return text
+
+
+def _email_from(raw: dict[str, Any]) -> Email:
+    return Email(
+        smarthost=str(raw.get("smarthost", "send.nhs.net:587")),
+        sender=str(raw.get("from", "uecflow-alerts@nel.invalid")),
+        username=str(raw.get("username", "")),
+        password_file=str(raw.get("password_file", "")),
+        require_tls=bool(raw.get("require_tls", True)),
+    )
+
+
 def _share(value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
         raise ConfigError("alerting.central_stale_share: must be a share, above 0 and at most 1")
@@ -219,6 +255,14 @@ def _alerting_from(raw: dict[str, Any], trusts: dict[str, Trust]) -> Alerting:
     strangers = sorted(set(receivers) - {"scc", "platform", *trusts})
     if strangers:
         raise ConfigError(f"alerting.receivers: not a trust: {', '.join(strangers)}")
+    unknown_kind = sorted(
+        name for name, to in receivers.items() if not to.startswith(RECEIVER_KINDS)
+    )
+    if unknown_kind:
+        raise ConfigError(
+            f"alerting.receivers: {', '.join(unknown_kind)}: must start with"
+            f" {', '.join(RECEIVER_KINDS)}"
+        )
     default = receivers.get("scc", "http://127.0.0.1:9099/scc")
     receivers = {"scc": default, "platform": receivers.get("platform", default)} | {
         code: receivers.get(code, default) for code in trusts
@@ -228,7 +272,8 @@ def _alerting_from(raw: dict[str, Any], trusts: dict[str, Trust]) -> Alerting:
         central_stale_share=_share(raw.get("central_stale_share", 0.5)),
         for_minutes=holds,
         receivers=receivers,
-        runbook_base_url=str(raw.get("runbook_base_url", "alerts/runbooks/")),
+        public_url=_absolute(raw.get("public_url", "https://uecflow.nel.invalid")),
+        email=_email_from(raw.get("email", {})),
         keep_firing_minutes=float(raw.get("keep_firing_minutes", 0)),
         group_wait_seconds=float(raw.get("group_wait_seconds", 30)),
         group_interval_seconds=float(raw.get("group_interval_seconds", 300)),

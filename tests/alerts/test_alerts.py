@@ -54,7 +54,10 @@ def test_every_alert_has_an_action_card_severity_and_words() -> None:
         notes = rule["annotations"]
         assert notes["summary"]
         assert notes["description"]
-        assert (ROOT / notes["runbook_url"]).is_file(), f"no action card for {rule['alert']}"
+        # Absolute, as a phone needs them: the card at /runbooks/, the board at /grafana/.
+        card = notes["runbook_url"].removeprefix("https://uecflow.nel.invalid/runbooks/")
+        assert (ROOT / "alerts" / "runbooks" / card).is_file(), rule["alert"]
+        assert notes["dashboard_url"].startswith("https://uecflow.nel.invalid/grafana/d/uecflow-")
 
 
 def test_amtool_accepts_the_routing() -> None:
@@ -137,15 +140,28 @@ def test_thresholds_and_holds_come_from_the_config(tmp_path: Path) -> None:
     assert rules["UecflowFourHourBelowTarget"]["expr"].endswith(">= 50")
 
 
-def test_receivers_come_from_the_config(tmp_path: Path) -> None:
+def test_receivers_come_from_the_config_as_email_teams_or_a_webhook(tmp_path: Path) -> None:
     config = tmp_path / "nel.toml"
     config.write_text(
-        NEL.replace("http://alert-relay.nel.invalid/RF4", "https://pager.example/bhrut")
+        NEL.replace("mailto:bhrut-site-oncall@nel.invalid", "https://pager.example/bhrut")
     )
     routing = yaml.safe_load(files(load_registry(config))[ROUTING])
-    urls = {r["name"]: r["webhook_configs"][0]["url"] for r in routing["receivers"]}
-    assert urls["oncall-RF4"] == "https://pager.example/bhrut"
-    assert urls["scc"] == "http://alert-relay.nel.invalid/scc"
+    receivers = {r["name"]: r for r in routing["receivers"]}
+    assert receivers["oncall-RF4"]["webhook_configs"][0]["url"] == "https://pager.example/bhrut"
+    (mail,) = receivers["oncall-R1H"]["email_configs"]
+    assert mail["to"] == "barts-site-oncall@nel.invalid"
+    assert mail["headers"]["Subject"] == '{{ template "uecflow.subject" . }}'
+    (teams,) = receivers["scc"]["msteams_configs"]
+    assert teams["webhook_url"].startswith("https://nhs.webhook.office.com/")
+    # NHSmail: STARTTLS, the account's password read from a file, never written here.
+    assert routing["global"] == {
+        "smtp_smarthost": "send.nhs.net:587",
+        "smtp_from": "uecflow-alerts@nel.invalid",
+        "smtp_require_tls": True,
+        "smtp_auth_username": "uecflow-alerts@nel.invalid",
+        "smtp_auth_password_file": "/run/secrets/nhsmail-password",
+    }
+    assert routing["templates"] == ["../templates/*.tmpl"]
 
 
 def test_the_cli_writes_both_files(tmp_path: Path) -> None:

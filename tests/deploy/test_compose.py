@@ -90,8 +90,14 @@ READ_FROM_THE_REPO = [
     ("prometheus", "/etc/prometheus/rules/uecflow.rules.yml", "alerts/generated/uecflow.rules.yml"),
     (
         "alertmanager",
-        "/etc/alertmanager/uecflow/alertmanager.yml",
+        "/etc/alertmanager/uecflow/generated/alertmanager.yml",
         "alerts/generated/alertmanager.yml",
+    ),
+    # The generated config reads ../templates/*.tmpl.
+    (
+        "alertmanager",
+        "/etc/alertmanager/uecflow/templates/uecflow.tmpl",
+        "alerts/templates/uecflow.tmpl",
     ),
     ("grafana", "/var/lib/grafana/dashboards", "dashboards/generated"),
     (

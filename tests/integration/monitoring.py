@@ -146,7 +146,12 @@ class Prometheus(Server):
 
 @dataclass
 class Alertmanager(Server):
-    def start(self, config: Path) -> None:
+    def start(self, config: Path, external_url: str | None = None) -> None:
+        """`external_url`: where people open it, behind a proxy (its silence links start with
+        it); it still answers at the root here."""
+        shown = (
+            [f"--web.external-url={external_url}", "--web.route-prefix=/"] if external_url else []
+        )
         self._launch(
             [
                 str(ALERTMANAGER),
@@ -155,6 +160,7 @@ class Alertmanager(Server):
                 f"--web.listen-address=127.0.0.1:{self.port}",
                 # One node: no gossip port to collide with other runs.
                 "--cluster.listen-address=",
+                *shown,
             ],
             "alertmanager",
         )
