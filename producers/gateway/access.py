@@ -1,6 +1,6 @@
 """Who may post, and how often: the bearer token, then the trust's rate.
 
-401 (with WWW-Authenticate) for no, a wrong or a revoked token (see
+401 (with WWW-Authenticate) for no, a wrong, a revoked or an expired token (see
 producers.gateway.credentials for the file of tokens); 429 (with Retry-After) when the trust's
 rate is exceeded: a token bucket per trust, default 50 requests/s with bursts of 100, shared by
 all of the trust's tokens. Failed authentications are limited too, per client address (default
@@ -31,6 +31,7 @@ class Access:
 
     def __init__(self, settings: GatewaySettings) -> None:
         self._credentials = settings.credentials
+        self._now = settings.now
         self._limiter = RateLimiter(settings.rate_per_second, settings.rate_burst, settings.clock)
         self._failures = RateLimiter(
             settings.failed_auth_per_second, settings.failed_auth_burst, settings.clock
@@ -65,6 +66,12 @@ class Access:
                 extra={"credential": credential.id, "trust": credential.trust},
             )
             raise Refusal(401, "the token is not valid or has been revoked", _BAD_TOKEN)
+        if credential.expired(self._now()):
+            log.warning(
+                "expired credential used",
+                extra={"credential": credential.id, "trust": credential.trust},
+            )
+            raise Refusal(401, "the token has expired: ask for a new one", _BAD_TOKEN)
         return credential
 
     def _retry(self, source: str) -> dict[str, str]:

@@ -1,9 +1,10 @@
 """The per-event rules: which events of a batch a trust may send on to Kafka, and why not.
 
 Every event is judged on its own. Rejected, with `status`, `field` and `reason`: 422 the event
-breaks the contract (the parser's one-line reason), or is over 16 KiB; 403 its site belongs to
-another trust (this is checked first, so an invalid event for another trust's site is a 403
-too). An accepted event goes to Kafka as it was sent, keyed by its site, on its feed's topic.
+breaks the contract (the parser's one-line reason), or is over 16 KiB; 403 its site is not one
+the token may post for (another trust's: checked first, so an invalid event for another trust's
+site is a 403 too), or its type is not one the token may post (a scoped credential). An
+accepted event goes to Kafka as it was sent, keyed by its site, on its feed's topic.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any, TypeGuard
 
 from events.parse import EventParser, InvalidEvent
 from producers.gateway.body import json_value
+from producers.gateway.credentials import Credential
 from producers.gateway.settings import GatewaySettings
 from producers.kafka.sender import Message
 from uecflow.config import Registry
@@ -65,44 +67,50 @@ class BatchJudge:
         self._site_trust = {code: site.trust for code, site in registry.sites.items()}
 
     def judge(
-        self, events: Iterable[tuple[int, bytes]], trust: str
+        self, events: Iterable[tuple[int, bytes]], credential: Credential
     ) -> tuple[list[Accepted], list[Rejected]]:
-        """The verdicts on (index, event bytes) pairs posted with a token of `trust`."""
+        """The verdicts on (index, event bytes) pairs posted with `credential`'s token."""
         accepted: list[Accepted] = []
         rejected: list[Rejected] = []
         for index, raw in events:
-            verdict = self._judge_one(index, raw, trust)
+            verdict = self._judge_one(index, raw, credential)
             if isinstance(verdict, Accepted):
                 accepted.append(verdict)
             else:
                 rejected.append(verdict)
         return accepted, rejected
 
-    def _judge_one(self, index: int, raw: bytes, trust: str) -> Accepted | Rejected:
+    def _judge_one(self, index: int, raw: bytes, credential: Credential) -> Accepted | Rejected:
         if len(raw) > self._max_event_bytes:
-            return self._refuse(index, raw, trust, None, f"over {self._max_event_bytes} bytes")
+            limit = f"over {self._max_event_bytes} bytes"
+            return self._refuse(index, raw, credential, None, limit)
         try:
             event = self._parser.parse(raw)
         except InvalidEvent as error:
-            return self._refuse(index, raw, trust, error.field, error.reason)
-        if self._site_trust[event.site] != trust:
-            return Rejected(index, event.event_id, 403, "site", self._not_yours(event.site, trust))
+            return self._refuse(index, raw, credential, error.field, error.reason)
+        if event.site not in credential.sites:
+            reason = self._not_yours(event.site, credential)
+            return Rejected(index, event.event_id, 403, "site", reason)
+        if not credential.may_post(event.event_type):
+            allowed = ", ".join(credential.event_types)
+            reason = f"event_type: '{event.event_type}' is not one this token may post ({allowed})"
+            return Rejected(index, event.event_id, 403, "event_type", reason)
         message = Message(self._topics.for_event(event), event.site.encode(), raw)
         return Accepted(index, event.event_id, message)
 
     def _refuse(
-        self, index: int, raw: bytes, trust: str, field: str | None, reason: str
+        self, index: int, raw: bytes, credential: Credential, field: str | None, reason: str
     ) -> Rejected:
         claimed = _claimed(raw)
         site = claimed.site
-        if site is not None and self._site_trust.get(site, trust) != trust:
-            return Rejected(index, claimed.event_id, 403, "site", self._not_yours(site, trust))
+        if site is not None and site in self._site_trust and site not in credential.sites:
+            return Rejected(index, claimed.event_id, 403, "site", self._not_yours(site, credential))
         return Rejected(index, claimed.event_id, 422, field, reason)
 
-    def _not_yours(self, site: str, trust: str) -> str:
-        yours = sorted(code for code, owner in self._site_trust.items() if owner == trust)
+    def _not_yours(self, site: str, credential: Credential) -> str:
+        yours = sorted(credential.sites)
         return (
-            f"site: '{site}' is not a site of {trust}; this token may post only for "
+            f"site: '{site}' is not a site of {credential.trust}; this token may post only for "
             f"{', '.join(yours) or 'no site'}"
         )
 

@@ -142,7 +142,7 @@ class _PostEvents:
                 request, self._settings.max_body_bytes, self._settings.body_timeout_seconds
             )
             events = split_events(body, form, self._settings.max_events)
-            accepted, rejected = self._judge.judge(events, credential.trust)
+            accepted, rejected = self._judge.judge(events, credential)
         except Refusal as refusal:
             response: Response = error_response(refusal.status, refusal.message, refusal.headers)
             outcome: dict[str, object] = {"refusal": refusal.message}

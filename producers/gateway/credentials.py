@@ -8,6 +8,16 @@ new token can be handed over before the old one is revoked:
     trust = "R1H"              # a trust code in the site registry: it may post for its sites
     token_sha256 = "3f0a..."   # 64 hex digits: SHA-256 of the token's UTF-8 bytes
     revoked = false            # optional (default false); true answers the token with 401
+    expires = 2026-11-30       # optional: from this London day on, the token gets 401
+
+A credential can be narrowed, or given to an organisation that is not a trust, by scope:
+
+    [[credentials]]
+    id = "las-cad-2026"
+    trust = "LAS"                      # any name, with `sites`: London Ambulance Service
+    sites = ["*"]                      # every registry site (or a list of site codes)
+    event_types = ["ambulance.*"]      # only these (a trailing * matches a prefix)
+    token_sha256 = "..."
 
 `uecflow gateway new-token --trust R1H --id barts-ie-2025-11` makes a token and prints it with
 its entry; `uecflow gateway hash-token` hashes an existing token read from standard input.
@@ -31,9 +41,11 @@ import secrets
 import time
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from uecflow.config import Registry
 
@@ -41,7 +53,10 @@ log = logging.getLogger("uecflow.gateway.credentials")
 
 MIN_TOKEN_LENGTH = 32
 _HEX_DIGEST = re.compile(r"[0-9a-f]{64}")
-_FIELDS = {"id", "trust", "token_sha256", "revoked"}
+_FIELDS = {"id", "trust", "token_sha256", "revoked", "expires", "sites", "event_types"}
+# Tokens made here start with it, so that secret scanners (and people) recognise one.
+TOKEN_PREFIX = "uecflow_"
+_LONDON = ZoneInfo("Europe/London")
 
 
 class CredentialsError(ValueError):
@@ -51,9 +66,21 @@ class CredentialsError(ValueError):
 @dataclass(frozen=True, slots=True)
 class Credential:
     id: str
-    trust: str
+    trust: str  # a registry trust, or (with `sites`) the organisation holding the token
     digest: bytes  # SHA-256 of the token
     revoked: bool = False
+    expires: date | None = None  # the first London day the token no longer works
+    sites: frozenset[str] = frozenset()  # where it may post
+    event_types: tuple[str, ...] = ("*",)  # what it may post: names, or prefixes ending in *
+
+    def expired(self, now: datetime) -> bool:
+        return self.expires is not None and now.astimezone(_LONDON).date() >= self.expires
+
+    def may_post(self, event_type: str) -> bool:
+        return any(
+            event_type.startswith(allowed[:-1]) if allowed.endswith("*") else event_type == allowed
+            for allowed in self.event_types
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,8 +110,8 @@ def hash_token(token: str) -> str:
 
 
 def new_token() -> str:
-    """A fresh 256-bit token, URL-safe (43 characters)."""
-    return secrets.token_urlsafe(32)
+    """A fresh 256-bit token, URL-safe, after the prefix (51 characters)."""
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
 
 
 def parse_credentials(text: str, registry: Registry) -> Credentials:
@@ -140,7 +167,7 @@ def revoked_by(text: str, previous: Credentials) -> tuple[Credentials, list[str]
     entries, newly = [], []
     for entry in previous.entries:
         if not entry.revoked and (entry.digest not in listed or {entry.id, entry.digest} & revoked):
-            entry = Credential(entry.id, entry.trust, entry.digest, revoked=True)
+            entry = replace(entry, revoked=True)
             newly.append(entry.id)
         entries.append(entry)
     return Credentials(tuple(entries)), newly
@@ -158,13 +185,40 @@ def _credential(number: int, table: Any, registry: Registry) -> Credential:
     if not isinstance(ident, str) or not ident:
         raise CredentialsError(f"{where}: id must be a non-empty string")
     where = f"credential {ident!r}"
-    if trust not in registry.trusts:
-        raise CredentialsError(f"{where}: trust must be one of {', '.join(registry.trusts)}")
+    sites = _sites(where, table.get("sites"), trust, registry)
     if not isinstance(digest, str) or not _HEX_DIGEST.fullmatch(digest.lower()):
         raise CredentialsError(f"{where}: token_sha256 must be 64 hex digits")
     if not isinstance(revoked, bool):
         raise CredentialsError(f"{where}: revoked must be true or false")
-    return Credential(ident, str(trust), bytes.fromhex(digest), revoked)
+    expires = table.get("expires")
+    if expires is not None and type(expires) is not date:
+        raise CredentialsError(f"{where}: expires must be a TOML date, e.g. 2026-11-30")
+    kinds = table.get("event_types", ["*"])
+    if not isinstance(kinds, list) or not kinds or not all(isinstance(k, str) for k in kinds):
+        raise CredentialsError(f'{where}: event_types must be a list, e.g. ["ambulance.*"]')
+    return Credential(
+        ident, str(trust), bytes.fromhex(digest), revoked, expires, sites, tuple(kinds)
+    )
+
+
+def _sites(where: str, listed: object, trust: object, registry: Registry) -> frozenset[str]:
+    """The sites a credential may post for: its trust's, or those it lists ("*": every one)."""
+    if listed is None:
+        if trust not in registry.trusts:
+            raise CredentialsError(
+                f"{where}: trust must be one of {', '.join(registry.trusts)}, or list its sites"
+            )
+        return frozenset(registry.sites_of_trust(str(trust)))
+    if not isinstance(trust, str) or not trust:
+        raise CredentialsError(f"{where}: trust must name who holds it")
+    if listed == ["*"]:
+        return frozenset(registry.sites)
+    if not isinstance(listed, list) or not listed:
+        raise CredentialsError(f'{where}: sites must be a list of site codes, or ["*"]')
+    unknown = sorted(str(site) for site in listed if site not in registry.sites)
+    if unknown:
+        raise CredentialsError(f"{where}: sites: {unknown[0]!r} is not in the site registry")
+    return frozenset(str(site) for site in listed)
 
 
 def _each_once(key: str, values: list[str]) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Protocol
 
 from producers.gateway.credentials import Credentials
@@ -39,3 +40,5 @@ class GatewaySettings:
     retry_after_seconds: int = 5
     body_timeout_seconds: float = 30.0
     clock: Callable[[], float] = time.monotonic
+    # The wall clock, for token expiry dates.
+    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))

@@ -1,6 +1,8 @@
 """The operator's token commands: `uecflow gateway new-token` and `uecflow gateway hash-token`.
 
     uecflow gateway new-token --trust R1H --id NAME      make a token and its credentials entry
+    uecflow gateway new-token --trust LAS --id las-cad --sites '*' --event-types 'ambulance.*' \
+        --expires 2027-03-31                             a scoped one, for a non-trust, expiring
     uecflow gateway hash-token < token.txt               the token_sha256 of an existing token
 
 See producers.gateway.credentials for the credentials file these entries go in.
@@ -11,8 +13,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import date
 
-from producers.gateway.credentials import MIN_TOKEN_LENGTH, hash_token, new_token
+from producers.gateway.credentials import (
+    MIN_TOKEN_LENGTH,
+    CredentialsError,
+    hash_token,
+    new_token,
+    parse_credentials,
+)
 from uecflow.command import UsageError, runs
 from uecflow.config import Registry
 
@@ -24,8 +33,11 @@ def add_token_commands(actions: argparse._SubParsersAction[argparse.ArgumentPars
         help="make a token for a trust",
         description="Make a token for a trust; print it once, with its credentials entry.",
     )
-    new.add_argument("--trust", required=True, help="trust code, e.g. R1H")
+    new.add_argument("--trust", required=True, help="trust code, e.g. R1H (or, with --sites, who)")
     new.add_argument("--id", required=True, help="a name for the credential, e.g. barts-ie-1")
+    new.add_argument("--sites", nargs="+", help="site codes it may post for ('*': every site)")
+    new.add_argument("--event-types", nargs="+", help="event types, e.g. 'ambulance.*'")
+    new.add_argument("--expires", type=date.fromisoformat, help="London day it stops working")
     runs(new, _new_token)
     hashed = actions.add_parser(
         "hash-token",
@@ -36,11 +48,14 @@ def add_token_commands(actions: argparse._SubParsersAction[argparse.ArgumentPars
 
 
 def _new_token(args: argparse.Namespace, registry: Registry) -> int:
-    if args.trust not in registry.trusts:
-        raise UsageError(f"--trust must be one of {', '.join(registry.trusts)}")
     token = new_token()
-    print(f"# token for {args.trust} (give it to the trust; it is stored nowhere): {token}")
-    print(_entry(args.id, args.trust, hash_token(token)))
+    entry = _entry(args, hash_token(token))
+    try:
+        parse_credentials(entry, registry)  # what the gateway will make of it
+    except CredentialsError as error:
+        raise UsageError(str(error).replace(f"credential {args.id!r}: ", "")) from None
+    print(f"# token for {args.trust} (give it to them; it is stored nowhere): {token}")
+    print(entry, end="")
     return 0
 
 
@@ -52,13 +67,13 @@ def _hash_token(_args: argparse.Namespace, _registry: Registry) -> int:
     return 0
 
 
-def _entry(ident: str, trust: str, digest: str) -> str:
-    return "\n".join(
-        [
-            "[[credentials]]",
-            f"id = {json.dumps(ident)}",
-            f'trust = "{trust}"',
-            f'token_sha256 = "{digest}"',
-            "revoked = false",
-        ]
-    )
+def _entry(args: argparse.Namespace, digest: str) -> str:
+    lines = ["[[credentials]]", f"id = {json.dumps(args.id)}", f"trust = {json.dumps(args.trust)}"]
+    if args.sites:
+        lines.append(f"sites = {json.dumps(args.sites)}")
+    if args.event_types:
+        lines.append(f"event_types = {json.dumps(args.event_types)}")
+    if args.expires:
+        lines.append(f"expires = {args.expires.isoformat()}")
+    lines += [f'token_sha256 = "{digest}"', "revoked = false"]
+    return "\n".join(lines) + "\n"

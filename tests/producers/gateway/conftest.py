@@ -71,11 +71,15 @@ class FakeClock:
 
 
 def credentials() -> Credentials:
-    entries = [
-        Credential(f"{trust}-main", trust, bytes.fromhex(hash_token(token)))
-        for trust, token in TOKENS.items()
-    ]
-    entries.append(Credential("R1H-old", "R1H", bytes.fromhex(hash_token(REVOKED_TOKEN)), True))
+    registry = load_registry(None)
+
+    def of(trust: str, token: str, name: str, revoked: bool = False) -> Credential:
+        sites = frozenset(registry.sites_of_trust(trust))
+        digest = bytes.fromhex(hash_token(token))
+        return Credential(name, trust, digest, revoked, sites=sites)
+
+    entries = [of(trust, token, f"{trust}-main") for trust, token in TOKENS.items()]
+    entries.append(of("R1H", REVOKED_TOKEN, "R1H-old", revoked=True))
     return Credentials(tuple(entries))
 
 
@@ -103,7 +107,8 @@ def make_client(registry: Registry, sender: FakeSender, clock: FakeClock) -> Ite
     clients: list[TestClient] = []
 
     def make(**settings: Any) -> TestClient:
-        chosen = GatewaySettings(credentials=credentials(), clock=clock, **settings)
+        defaults: dict[str, Any] = {"credentials": credentials(), "clock": clock}
+        chosen = GatewaySettings(**(defaults | settings))
         client = TestClient(create_app(chosen, registry, sender), raise_server_exceptions=False)
         clients.append(client.__enter__())
         return client

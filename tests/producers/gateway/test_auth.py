@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from fastapi.testclient import TestClient
 
+from producers.gateway.credentials import Credentials, hash_token, parse_credentials
 from tests.producers.gateway.conftest import (
     REVOKED_TOKEN,
     TOKENS,
@@ -14,6 +17,7 @@ from tests.producers.gateway.conftest import (
     bearer,
     event,
 )
+from uecflow.config import Registry
 
 
 @pytest.mark.parametrize(
@@ -94,3 +98,54 @@ def test_an_address_that_keeps_failing_to_authenticate_is_slowed_down(
     assert client.post("/v1/events", json=event(), headers=bearer("R1H")).status_code == 429
     clock.now += 1.0
     assert client.post("/v1/events", json=event(), headers=bearer("R1H")).status_code == 202
+
+
+LAS_TOKEN = "uecflow_" + "l" * 43
+
+
+def las_credentials(registry: Registry, expires: str | None = None) -> Credentials:
+    entry = (
+        '[[credentials]]\nid = "las-cad"\ntrust = "LAS"\nsites = ["*"]\n'
+        f'event_types = ["ambulance.*"]\ntoken_sha256 = "{hash_token(LAS_TOKEN)}"\n'
+    )
+    return parse_credentials(entry + (f"expires = {expires}\n" if expires else ""), registry)
+
+
+def handover_at(site: str, event_id: str) -> dict[str, str]:
+    return {
+        "event_id": event_id,
+        "event_type": "ambulance.handover",
+        "occurred_at": "2025-11-20T08:00:00Z",
+        "site": site,
+        "handover_id": "x",
+    }
+
+
+def test_the_ambulance_service_posts_handovers_for_every_site_and_nothing_else(
+    make_client: MakeClient, registry: Registry, sender: FakeSender
+) -> None:
+    client = make_client(credentials=las_credentials(registry))
+    headers = {"Authorization": f"Bearer {LAS_TOKEN}"}
+    for number, site in enumerate(registry.sites):
+        handover = handover_at(site, f"h-{number}")
+        assert client.post("/v1/events", json=handover, headers=headers).status_code == 202, site
+    assert len(sender.sent) == len(registry.sites)
+    refused = client.post("/v1/events", json=event("RQXM1"), headers=headers)
+    assert refused.status_code == 403
+    (rejected,) = refused.json()["rejected"]
+    assert rejected["field"] == "event_type"
+    assert "'ae.arrival' is not one this token may post (ambulance.*)" in rejected["reason"]
+    assert len(sender.sent) == len(registry.sites)
+
+
+def test_a_token_past_its_expiry_date_gets_401(make_client: MakeClient, registry: Registry) -> None:
+    day = datetime(2026, 11, 30, 12, tzinfo=UTC)
+    client = make_client(credentials=las_credentials(registry, "2026-12-01"), now=lambda: day)
+    headers = {"Authorization": f"Bearer {LAS_TOKEN}"}
+    handover = handover_at("RQXM1", "h-1")
+    assert client.post("/v1/events", json=handover, headers=headers).status_code == 202
+    expired = make_client(
+        credentials=las_credentials(registry, "2026-11-30"), now=lambda: day
+    ).post("/v1/events", json=handover, headers=headers)
+    assert expired.status_code == 401
+    assert expired.json()["error"] == "the token has expired: ask for a new one"

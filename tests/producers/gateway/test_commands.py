@@ -65,6 +65,21 @@ def test_new_token_refuses_an_unknown_trust(capsys: pytest.CaptureFixture[str]) 
     assert "R1H, RF4, RQX" in capsys.readouterr().err
 
 
+def test_new_token_makes_the_ambulance_services_scoped_expiring_credential(
+    registry: Registry, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scoped = ["--sites", "*", "--event-types", "ambulance.*", "--expires", "2027-03-31"]
+    assert main(["new-token", "--trust", "LAS", "--id", "las-cad", *scoped]) == 0
+    out = capsys.readouterr().out
+    token = out.splitlines()[0].rsplit(" ", 1)[1]
+    assert token.startswith("uecflow_")
+    credential = parse_credentials(out, registry).identify(token)
+    assert credential is not None
+    assert credential.sites == set(registry.sites)
+    assert credential.event_types == ("ambulance.*",)
+    assert str(credential.expires) == "2027-03-31"
+
+
 @pytest.mark.parametrize(("token", "code"), [("k" * 43, 0), ("short", 2)])
 def test_hash_token_reads_the_token_from_standard_input(token: str, code: int) -> None:
     done = subprocess.run(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -63,6 +65,11 @@ def test_uppercase_hex_is_fine(registry: Registry) -> None:
         (_entry(revokd="true"), "unknown key 'revokd'"),
         (_entry() + _entry(token="u" * 43), "id 'barts-1' appears twice"),
         (_entry() + _entry("barts-2"), "token_sha256"),
+        (_entry(expires='"2026-11-30"'), "expires must be a TOML date"),
+        (_entry(trust="LAS"), "or list its sites"),
+        (_entry(trust="LAS", sites='["RAL01"]'), "'RAL01' is not in the site registry"),
+        (_entry(trust="LAS", sites="[]"), "sites must be a list of site codes"),
+        (_entry(event_types="[]"), "event_types must be a list"),
     ],
 )
 def test_a_wrong_file_is_refused_with_where_and_why(
@@ -76,10 +83,45 @@ def test_an_empty_file_lets_nobody_in(registry: Registry) -> None:
     assert parse_credentials("", registry).identify(TOKEN) is None
 
 
-def test_new_tokens_are_long_and_different() -> None:
+def test_new_tokens_are_long_different_and_recognisable() -> None:
     tokens = {new_token() for _ in range(100)}
     assert len(tokens) == 100
-    assert min(len(token) for token in tokens) >= 43
+    # A prefix that secret scanners (and people who find one pasted somewhere) recognise.
+    assert all(re.fullmatch(r"uecflow_[A-Za-z0-9_-]{43}", token) for token in tokens)
+
+
+def test_a_credential_posts_for_its_trusts_sites_unless_scoped_otherwise(
+    registry: Registry,
+) -> None:
+    barts = parse_credentials(_entry(), registry).identify(TOKEN)
+    assert barts is not None
+    assert barts.sites == {"R1H12", "R1HKH", "R1HNH"}
+    assert barts.may_post("ae.arrival")
+    las_entry = _entry("las", "LAS", sites='["*"]', event_types='["ambulance.*"]')
+    las = parse_credentials(las_entry, registry).identify(TOKEN)
+    assert las is not None
+    assert las.sites == set(registry.sites)
+    assert las.may_post("ambulance.arrival")
+    assert las.may_post("ambulance.handover")
+    assert not las.may_post("ae.arrival")
+    assert not las.may_post("beds.ward_state")
+
+
+@pytest.mark.parametrize(
+    ("now", "expired"),
+    [
+        # The London day of the expiry date: in summer 23:30 UTC on the day before is already it.
+        ("2026-06-29T22:59:59+00:00", False),
+        ("2026-06-29T23:00:00+00:00", True),
+        ("2026-07-01T00:00:00+00:00", True),
+    ],
+)
+def test_a_token_expires_at_the_start_of_its_london_expiry_day(
+    registry: Registry, now: str, expired: bool
+) -> None:
+    entry = parse_credentials(_entry(expires="2026-06-30"), registry).identify(TOKEN)
+    assert entry is not None
+    assert entry.expired(datetime.fromisoformat(now)) is expired
 
 
 def test_revoking_in_the_file_takes_effect_without_a_restart(
