@@ -26,6 +26,7 @@ FOUR_HOUR_TARGET = f'min(uecflow_target{{metric="{FOUR_HOUR}",bound="min"}})'
 CENSUS = METRIC["ae_in_department"].prometheus
 TOTALS = "uecflow-totals"  # the recording rules' group, and the alerts that read them
 JOB = "uecflow-worker"  # the Prometheus scrape job of the workers
+GATEWAY_JOB = "uecflow-gateway"
 SITE_BOARD, OVERVIEW_BOARD = "uecflow-site", "uecflow-scc-overview"  # dashboards/build.py
 STREAM_WORDS = {
     Stream.AE.value: "A&E",
@@ -240,6 +241,19 @@ def _stale_and_system(registry: Registry, name: str) -> list[Alert]:
         ),
         _stale_everywhere(registry),
         Alert(
+            "UecflowGatewayDown", "uecflow-feeds",
+            f'up{{job="{GATEWAY_JOB}"}} == 0',
+            "gateway_down", "critical",
+            "uecflow gateway {{ $labels.instance }} is down: trusts cannot send events",
+            "Prometheus cannot scrape the ingestion gateway. Trusts' integration engines get"
+            " errors and retry; every feed through it goes stale (those pages are held back"
+            " while this fires). Restart it; nothing already acknowledged is lost.",
+            kept=False,
+            per_site=False,
+            to=PLATFORM,
+        ),
+        _trust_rejections(registry),
+        Alert(
             "UecflowEventsRejected", "uecflow-feeds",
             "sum by (stream, reason) (increase(uecflow_events_rejected_total[15m])) > 0",
             "rejected", "warning",
@@ -288,6 +302,30 @@ def _stale_everywhere(registry: Registry) -> Alert:
         kept=False,
         per_site=False,
         to=PLATFORM,
+    )  # fmt: skip
+
+
+def _trust_rejections(registry: Registry) -> Alert:
+    """A trust whose events the gateway rejects at more than the configured share."""
+    share = registry.alerting.trust_rejected_share
+    rejected = "sum by (trust) (increase(uecflow_gateway_events_rejected_total[15m]))"
+    accepted = "sum by (trust) (increase(uecflow_gateway_events_accepted_total[15m]))"
+    top = (
+        "topk(3, sum by (reason) (increase(uecflow_gateway_events_rejected_total{trust='%s'}"
+        "[15m])))"
+    )
+    return Alert(
+        "UecflowTrustEventsRejected", "uecflow-feeds",
+        f"{rejected} / ({rejected} + ({accepted} or {rejected} * 0)) > {share:g}",
+        "rejected", "warning",
+        f"{trust_name(registry)}: the gateway rejected {{{{ $value | humanizePercentage }}}} of"
+        f" its events in 15 min (more than {share:.0%})",
+        f'Top reasons: {{{{ range printf "{top}" $labels.trust | query }}}}{{{{ .Labels.reason }}}}'
+        " {{ .Value | humanize }}; {{ end }}each rejected event's reason is in the gateway's"
+        " answer to the trust's engine. Ask the trust's integration team to fix what it sends;"
+        " the events it resends after the fix are counted as usual.",
+        kept=False,
+        per_site=False,
     )  # fmt: skip
 
 

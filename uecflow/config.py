@@ -76,6 +76,8 @@ class Alerting:
     four_hour_min_departures: int
     # This share of the sites' feeds of one kind stale at once is a central fault, not theirs.
     central_stale_share: float
+    # A trust whose events the gateway rejects at more than this share (15 min) is told.
+    trust_rejected_share: float
     for_minutes: dict[str, float]
     # "scc", "platform" and one per trust code: "mailto:ADDRESS" (e-mail through `email`),
     # "msteams:URL" (a Microsoft Teams incoming webhook) or an http(s) URL (a webhook).
@@ -218,9 +220,9 @@ def _email_from(raw: dict[str, Any]) -> Email:
     )
 
 
-def _share(value: object) -> float:
+def _share(value: object, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
-        raise ConfigError("alerting.central_stale_share: must be a share, above 0 and at most 1")
+        raise ConfigError(f"alerting.{name}: must be a share, above 0 and at most 1")
     return float(value)
 
 
@@ -239,6 +241,7 @@ ALERT_HOLDS = (
     "stale",
     "never_reported",
     "worker_down",
+    "gateway_down",
     "rejected",
     "opel",
 )
@@ -269,7 +272,8 @@ def _alerting_from(raw: dict[str, Any], trusts: dict[str, Trust]) -> Alerting:
     }
     return Alerting(
         four_hour_min_departures=int(raw.get("four_hour_min_departures", 20)),
-        central_stale_share=_share(raw.get("central_stale_share", 0.5)),
+        central_stale_share=_share(raw.get("central_stale_share", 0.5), "central_stale_share"),
+        trust_rejected_share=_share(raw.get("trust_rejected_share", 0.05), "trust_rejected_share"),
         for_minutes=holds,
         receivers=receivers,
         public_url=_absolute(raw.get("public_url", "https://uecflow.nel.invalid")),

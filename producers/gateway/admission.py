@@ -38,6 +38,10 @@ class Rejected:
     status: int  # 403 or 422
     field: str | None
     reason: str
+    # For counting (not in the answer): the registry site it named, if any, and the kind of
+    # reason (one of producers.gateway.metrics.REJECTION_KINDS).
+    site: str = ""
+    kind: str = "contract"
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -64,7 +68,7 @@ class BatchJudge:
         self._parser = EventParser(registry)
         self._topics = settings.topics
         self._max_event_bytes = settings.max_event_bytes
-        self._site_trust = {code: site.trust for code, site in registry.sites.items()}
+        self._sites = frozenset(registry.sites)
 
     def judge(
         self, events: Iterable[tuple[int, bytes]], credential: Credential
@@ -83,29 +87,37 @@ class BatchJudge:
     def _judge_one(self, index: int, raw: bytes, credential: Credential) -> Accepted | Rejected:
         if len(raw) > self._max_event_bytes:
             limit = f"over {self._max_event_bytes} bytes"
-            return self._refuse(index, raw, credential, None, limit)
+            return self._refuse(index, raw, credential, None, limit, "too_large")
         try:
             event = self._parser.parse(raw)
         except InvalidEvent as error:
-            return self._refuse(index, raw, credential, error.field, error.reason)
+            return self._refuse(index, raw, credential, error.field, error.reason, "contract")
         if event.site not in credential.sites:
             reason = self._not_yours(event.site, credential)
-            return Rejected(index, event.event_id, 403, "site", reason)
+            return Rejected(index, event.event_id, 403, "site", reason, event.site, "not_its_site")
         if not credential.may_post(event.event_type):
             allowed = ", ".join(credential.event_types)
             reason = f"event_type: '{event.event_type}' is not one this token may post ({allowed})"
-            return Rejected(index, event.event_id, 403, "event_type", reason)
+            kind = "not_its_event_type"
+            return Rejected(index, event.event_id, 403, "event_type", reason, event.site, kind)
         message = Message(self._topics.for_event(event), event.site.encode(), raw)
         return Accepted(index, event.event_id, message)
 
     def _refuse(
-        self, index: int, raw: bytes, credential: Credential, field: str | None, reason: str
+        self,
+        index: int,
+        raw: bytes,
+        credential: Credential,
+        field: str | None,
+        reason: str,
+        kind: str,
     ) -> Rejected:
         claimed = _claimed(raw)
-        site = claimed.site
-        if site is not None and site in self._site_trust and site not in credential.sites:
-            return Rejected(index, claimed.event_id, 403, "site", self._not_yours(site, credential))
-        return Rejected(index, claimed.event_id, 422, field, reason)
+        site = claimed.site if claimed.site in self._sites else ""
+        if site and site not in credential.sites:
+            mine = self._not_yours(site, credential)
+            return Rejected(index, claimed.event_id, 403, "site", mine, site, "not_its_site")
+        return Rejected(index, claimed.event_id, 422, field, reason, site, kind)
 
     def _not_yours(self, site: str, credential: Credential) -> str:
         yours = sorted(credential.sites)

@@ -24,16 +24,18 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.types import Message as AsgiMessage
 
 from events.contract import CONTRACT_VERSION
 from producers.gateway.access import Access
-from producers.gateway.admission import BatchJudge
+from producers.gateway.admission import Accepted, BatchJudge, Rejected
 from producers.gateway.body import lines_only, read_body, split_events
 from producers.gateway.credentials import Credential, Credentials
 from producers.gateway.delivery import Delivery
+from producers.gateway.metrics import GatewayMetrics
 from producers.gateway.openapi import (
     BatchResult,
     Health,
@@ -74,7 +76,8 @@ def create_app(settings: GatewaySettings, registry: Registry, sender: Sender) ->
         redoc_url=None,
     )
     app.event_schemas = event_schemas(registry)
-    events = _PostEvents(settings, registry, sender)
+    metrics = CollectorRegistry(auto_describe=True)
+    events = _PostEvents(settings, registry, sender, GatewayMetrics(metrics, registry))
 
     @app.post(
         "/v1/events",
@@ -94,6 +97,11 @@ def create_app(settings: GatewaySettings, registry: Registry, sender: Sender) ->
     @app.get("/health", response_model=Health, summary="The gateway is up")
     async def health() -> dict[str, str]:
         return {"status": "ok"}
+
+    @app.get("/metrics", include_in_schema=False)
+    async def prometheus() -> Response:
+        # Counts by trust, site and reason only: no token, no event, no id.
+        return Response(generate_latest(metrics), media_type=CONTENT_TYPE_LATEST)
 
     @app.exception_handler(HTTPException)
     async def http_error(_request: Request, error: HTTPException) -> Response:
@@ -120,11 +128,14 @@ def openapi_document(
 class _PostEvents:
     """The per-request work of POST /v1/events, in the order a request meets it."""
 
-    def __init__(self, settings: GatewaySettings, registry: Registry, sender: Sender) -> None:
+    def __init__(
+        self, settings: GatewaySettings, registry: Registry, sender: Sender, metrics: GatewayMetrics
+    ) -> None:
         self._settings = settings
         self._access = Access(settings)
         self._judge = BatchJudge(registry, settings)
-        self._delivery = Delivery(sender, settings.retry_after_seconds)
+        self._delivery = Delivery(sender, settings.retry_after_seconds, metrics)
+        self._metrics = metrics
 
     async def handle(
         self, request: Request, authorization: HTTPAuthorizationCredentials | None
@@ -148,16 +159,30 @@ class _PostEvents:
             outcome: dict[str, object] = {"refusal": refusal.message}
         else:
             response = await self._delivery.answer(request_id, accepted, rejected)
+            self._count(credential.trust, response.status_code, accepted, rejected)
             foreign = sum(1 for entry in rejected if entry.status == 403)
             outcome = {"accepted": len(accepted), "rejected": len(rejected), "foreign": foreign}
             if foreign:
                 level = logging.WARNING  # a trust posting for another's sites is worth a look
         who = {"credential": credential.id, "trust": credential.trust} if credential else {}
-        took = round((time.perf_counter() - started) * 1000)
+        seconds = time.perf_counter() - started
+        trust = credential.trust if credential else ""
+        self._metrics.requests.labels(trust, str(response.status_code)).inc()
+        self._metrics.latency.labels(trust).observe(seconds)
+        took = round(seconds * 1000)
         fields = {"request_id": request_id, **who, "status": response.status_code, **outcome}
         log.log(level, "request answered", extra={**fields, "duration_ms": took})
         response.headers["X-Request-ID"] = request_id
         return response
+
+    def _count(
+        self, trust: str, status: int, accepted: list[Accepted], rejected: list[Rejected]
+    ) -> None:
+        for entry in rejected:
+            self._metrics.rejected.labels(trust, entry.site, entry.kind).inc()
+        if status == 202:  # acknowledged by Kafka; after a 503 none of them counts
+            for done in accepted:
+                self._metrics.accepted.labels(trust, done.message.key.decode()).inc()
 
 
 class _NothingLeaks:

@@ -15,10 +15,12 @@ anyway, when an unacknowledged event may still reach Kafka).
 from __future__ import annotations
 
 import logging
+import time
 
 from fastapi.responses import JSONResponse
 
 from producers.gateway.admission import Accepted, Rejected
+from producers.gateway.metrics import GatewayMetrics
 from producers.kafka.sender import Sender, SendFailed
 
 log = logging.getLogger("uecflow.gateway")
@@ -27,9 +29,10 @@ log = logging.getLogger("uecflow.gateway")
 class Delivery:
     """Sends a batch's accepted events to Kafka and answers with what became of each event."""
 
-    def __init__(self, sender: Sender, retry_after_seconds: int) -> None:
+    def __init__(self, sender: Sender, retry_after_seconds: int, metrics: GatewayMetrics) -> None:
         self._sender = sender
         self._retry_after = str(retry_after_seconds)
+        self._kafka = metrics.kafka
 
     async def answer(
         self, request_id: str, accepted: list[Accepted], rejected: list[Rejected]
@@ -39,6 +42,7 @@ class Delivery:
             every_one_foreign = all(entry.status == 403 for entry in rejected)
             status = 403 if every_one_foreign else 422
             return JSONResponse({"accepted": [], "rejected": refused}, status)
+        started = time.perf_counter()
         try:
             await self._sender.send_all([entry.message for entry in accepted])
         except SendFailed as failure:
@@ -54,5 +58,6 @@ class Delivery:
                 "not_acknowledged": [entry.as_json() for entry in accepted],
             }
             return JSONResponse(body, 503, headers={"Retry-After": self._retry_after})
+        self._kafka.observe(time.perf_counter() - started)
         body = {"accepted": [entry.as_json() for entry in accepted], "rejected": refused}
         return JSONResponse(body, 202)

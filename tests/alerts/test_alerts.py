@@ -79,6 +79,8 @@ def test_amtool_accepts_the_routing() -> None:
         # A central fault: the platform on-call and the SCC, never a trust.
         (["alertname=UecflowWorkerDown", "to=platform", "severity=critical"], "platform,scc"),
         (["alertname=UecflowFeedsStaleAcrossSites", "to=platform", "stream=ae"], "platform,scc"),
+        # A trust's rejected events: that trust.
+        (["alertname=UecflowTrustEventsRejected", "trust=RQX", "severity=warning"], "oncall-RQX"),
         # A trust's OPEL level: the SCC alone (the trust declared it).
         (["alertname=UecflowTrustAtOpelLevel", "trust=RF4", "to=scc", "severity=warning"], "scc"),
     ],
@@ -109,7 +111,7 @@ def test_a_central_fault_holds_back_every_sites_staleness_pages_and_nothing_else
         }
     ]
     central = {alert.name for alert in alerts(load_registry(None)) if alert.to == "platform"}
-    assert central == {"UecflowWorkerDown", "UecflowFeedsStaleAcrossSites"}
+    assert central == {"UecflowWorkerDown", "UecflowGatewayDown", "UecflowFeedsStaleAcrossSites"}
 
 
 def test_thresholds_and_holds_come_from_the_config(tmp_path: Path) -> None:

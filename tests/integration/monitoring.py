@@ -12,7 +12,7 @@ import threading
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -98,12 +98,16 @@ class Prometheus(Server):
         alertmanager: str | None = None,
         interval: str = "1s",
         storage: Path | None = None,
+        jobs: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
+        """`targets` are workers; `jobs` other scrape jobs by name (the gateway's)."""
+        scraped = {"uecflow-worker": list(targets), **(jobs or {})}
         config = {
             "global": {"scrape_interval": interval, "evaluation_interval": interval},
             "rule_files": [str(path) for path in rule_files],
             "scrape_configs": [
-                {"job_name": "uecflow-worker", "static_configs": [{"targets": list(targets)}]}
+                {"job_name": job, "static_configs": [{"targets": list(found)}]}
+                for job, found in scraped.items()
             ],
         }
         if alertmanager:

@@ -23,6 +23,7 @@ from events import EventParser
 from producers.gateway.credentials import hash_token, new_token
 from streams.core.intake import Stream
 from streams.topics import Topics
+from tests.integration.monitoring import Prometheus, missing_servers
 from tools.harness import ROOT, UECFLOW, Broker, free_port, wait_for
 from tools.processes import spawn
 from uecflow.config import load_registry
@@ -41,7 +42,8 @@ class Gateway:
     directory: Path
     tls: tuple[Path, Path] | None = None  # the server's certificate and key
     client_tls: tuple[Path, Path] | None = None  # required of clients when given
-    token: str = field(default_factory=new_token)
+    token: str = field(default_factory=new_token)  # Barts Health's
+    bhrut_token: str = field(default_factory=new_token)
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
 
@@ -59,6 +61,8 @@ class Gateway:
         credentials.write_text(
             f'[[credentials]]\nid = "barts-test"\ntrust = "R1H"\n'
             f'token_sha256 = "{hash_token(self.token)}"\n'
+            f'[[credentials]]\nid = "bhrut-test"\ntrust = "RF4"\n'
+            f'token_sha256 = "{hash_token(self.bhrut_token)}"\n'
         )
         command = [
             str(UECFLOW), "gateway",
@@ -267,3 +271,47 @@ def test_a_broker_outage_loses_no_acknowledged_event_and_every_other_batch_is_50
         for _, key, partition in found.values()
     )
     assert ATTENDANCE not in gateway.log()
+
+
+@pytest.mark.monitoring
+@pytest.mark.skipif(bool(missing_servers()), reason=str(missing_servers()))
+def test_each_trusts_rejections_are_its_own_on_metrics_and_in_its_alert(
+    gateway: Gateway, run_dir: Path
+) -> None:
+    """Barts Health and BHRUT each post a batch with bad events: the gateway's counters, read by
+    a real Prometheus with the generated rules, and the alert each trust gets, carry that trust
+    alone, with its own reasons."""
+    prometheus = Prometheus(run_dir / f"prometheus-{gateway.topics.prefix}")
+    prometheus.start([], rule_files=[ROOT / "alerts" / "generated" / "uecflow.rules.yml"],
+                     jobs={"uecflow-gateway": [f"127.0.0.1:{gateway.port}"]})  # fmt: skip
+    try:
+        wait_for(lambda: prometheus.query('up{job="uecflow-gateway"} == 1'), "a scrape", 60)
+        bad = {**_event("bad"), "occurred_at": "yesterday"}
+        barts = [bad, bad, _event("ok-1"), _event("theirs", "RF4QH")]
+        with gateway.client() as client:
+            assert client.post("/v1/events", json=barts).status_code == 202
+        bhrut = [{**_event("bhrut-bad", "RF4DG"), "department_type": 9}, _event("ok-2", "RF4DG")]
+        headers = {"Authorization": f"Bearer {gateway.bhrut_token}"}
+        with gateway.client() as client:
+            assert client.post("/v1/events", json=bhrut, headers=headers).status_code == 202
+
+        def firing() -> dict[str, dict[str, str]]:
+            query = 'ALERTS{alertname="UecflowTrustEventsRejected",alertstate="firing"}'
+            return {s["metric"]["trust"]: s["metric"] for s in prometheus.query(query)}
+
+        alerts = wait_for(lambda: len(firing()) == 2 and firing(), "both trusts' alerts", 90)
+        assert set(alerts) == {"R1H", "RF4"}
+        for labels in alerts.values():
+            assert set(labels) == {"__name__", "alertname", "alertstate", "severity", "trust"}
+        counted = "sum by (trust, site, reason) (uecflow_gateway_events_rejected_total) > 0"
+        found = {
+            (s["metric"]["trust"], s["metric"]["site"], s["metric"]["reason"]): s["value"][1]
+            for s in prometheus.query(counted)
+        }
+        assert found == {
+            ("R1H", "R1H12", "contract"): "2",
+            ("R1H", "RF4QH", "not_its_site"): "1",
+            ("RF4", "RF4DG", "contract"): "1",
+        }
+    finally:
+        prometheus.stop()
