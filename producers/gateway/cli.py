@@ -14,6 +14,7 @@ import argparse
 import json
 import logging
 import math
+import resource
 import ssl
 import sys
 import time
@@ -26,6 +27,7 @@ from kafka.errors import KafkaError as AdminError
 from producers.gateway.app import create_app, openapi_document
 from producers.gateway.credentials import Credentials, CredentialsError, CredentialsFile
 from producers.gateway.settings import CredentialSource, GatewaySettings, MiB
+from producers.gateway.slow_clients import headers_within
 from producers.gateway.tokens import add_token_commands
 from producers.kafka.sender import DEFAULT_TIMEOUT, KafkaSender
 from streams.topics import add_kafka_options, ensure_topics, topics_from
@@ -73,6 +75,7 @@ def _run(args: argparse.Namespace, settings: GatewaySettings, registry: Registry
         print(f"uecflow gateway: cannot reach Kafka at {args.bootstrap}: {error}", file=sys.stderr)
         return EXIT_REFUSED
     sender = KafkaSender(args.bootstrap, timeout=args.kafka_timeout)
+    _more_open_files()
     config = uvicorn.Config(
         create_app(settings, registry, sender),
         host=args.host,
@@ -85,12 +88,21 @@ def _run(args: argparse.Namespace, settings: GatewaySettings, registry: Registry
         ssl_ca_certs=args.tls_client_ca,
         ssl_cert_reqs=ssl.CERT_REQUIRED if args.tls_client_ca else ssl.CERT_NONE,
         timeout_graceful_shutdown=int(args.kafka_timeout) + 5,
+        http=headers_within(args.header_timeout),
     )
     for handler in logging.getLogger().handlers:  # as configured by uvicorn.Config
         handler.addFilter(QuietRepeats())
     server = uvicorn.Server(config)
     server.run()
     return EXIT_OK if server.started else EXIT_REFUSED
+
+
+def _more_open_files() -> None:
+    """As many connections as the system allows this process: the default soft limit (1,024 on
+    many systems) let a few hundred slow clients starve everyone of sockets."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
 class QuietRepeats(logging.Filter):
@@ -131,6 +143,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--rate-limit", type=_positive_float, default=50.0, help="requests/s per trust"
     )
     parser.add_argument("--rate-burst", type=_positive, default=100, help="requests at once")
+    parser.add_argument(
+        "--header-timeout",
+        type=_positive_float,
+        default=10.0,
+        help="seconds a client has to send a request's headers before it is disconnected",
+    )
     parser.add_argument(
         "--kafka-timeout",
         type=_positive_float,

@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 import shutil
 import signal
+import socket
 import ssl
 import subprocess
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -45,6 +47,7 @@ class Gateway:
     token: str = field(default_factory=new_token)  # Barts Health's
     bhrut_token: str = field(default_factory=new_token)
     port: int = field(default_factory=free_port)
+    header_timeout: float = 10.0
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -74,6 +77,7 @@ class Gateway:
             "--kafka-timeout", "2",
             "--rate-limit", "1000",
             "--log-level", "info",
+            "--header-timeout", str(self.header_timeout),
         ]  # fmt: skip
         if self.tls:
             command += ["--tls-cert", str(self.tls[0]), "--tls-key", str(self.tls[1])]
@@ -315,3 +319,53 @@ def test_each_trusts_rejections_are_its_own_on_metrics_and_in_its_alert(
         }
     finally:
         prometheus.stop()
+
+
+SLOW_CLIENTS = 1_000
+
+
+def test_a_thousand_slow_clients_neither_starve_a_trust_nor_stay_connected(
+    broker: Broker, gateway_topics: Topics, run_dir: Path
+) -> None:
+    """A thousand connections that open a request and trickle its headers (no token yet, as a
+    careless or hostile client would): a trust's request is still answered within a second,
+    and the slow connections are closed at the header deadline."""
+    gateway = Gateway(broker.bootstrap, gateway_topics, run_dir, header_timeout=3.0)
+    gateway.start()
+    slow: list[socket.socket] = []
+    try:
+        for _ in range(SLOW_CLIENTS):
+            connection = socket.create_connection(("127.0.0.1", gateway.port), timeout=10)
+            connection.sendall(b"POST /v1/events HTTP/1.1\r\nHost: gateway\r\nX-Slow: ")
+            slow.append(connection)
+        with gateway.client(timeout=5) as client:
+            for number in range(5):
+                started = time.monotonic()
+                answer = client.post("/v1/events", json=_event(f"while-slow-{number}"))
+                assert answer.status_code == 202
+                assert time.monotonic() - started < 1.0
+        for connection in slow:  # still trickling, a byte at a time
+            connection.sendall(b"x")
+
+        def all_closed() -> bool:
+            return all(_closed(connection) for connection in slow)
+
+        wait_for(all_closed, "the gateway to close every slow connection", 30)
+        assert gateway.process is not None
+        assert gateway.process.poll() is None
+        assert "Too many open files" not in gateway.log()
+    finally:
+        for connection in slow:
+            connection.close()
+        gateway.stop()
+
+
+def _closed(connection: socket.socket) -> bool:
+    """The server closed it: a read sees the end (not a timeout)."""
+    connection.settimeout(0.01)
+    try:
+        return connection.recv(1) == b""
+    except TimeoutError:
+        return False
+    except OSError:
+        return True
