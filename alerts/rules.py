@@ -252,6 +252,21 @@ def _stale_and_system(registry: Registry, name: str) -> list[Alert]:
             per_site=False,
             to=PLATFORM,
         ),
+        Alert(
+            "UecflowGatewayRefusingMost", "uecflow-feeds",
+            'sum(rate(uecflow_gateway_requests_total{status!~"2..|429"}[5m]))'
+            " / sum(rate(uecflow_gateway_requests_total[5m])) > 0.5",
+            "gateway_down", "critical",
+            "The uecflow gateway refuses {{ $value | humanizePercentage }} of requests: events"
+            " are not getting in",
+            "Most requests to the ingestion gateway were answered with an error for 5 minutes:"
+            " a central fault (Kafka not acknowledging, an expired certificate, a credentials"
+            " file lost), not the trusts'. The sites' staleness pages are held back while this"
+            " fires. See uecflow_gateway_requests_total by status and the gateway's log.",
+            kept=False,
+            per_site=False,
+            to=PLATFORM,
+        ),
         _trust_rejections(registry),
         Alert(
             "UecflowEventsRejected", "uecflow-feeds",

@@ -111,7 +111,12 @@ def test_a_central_fault_holds_back_every_sites_staleness_pages_and_nothing_else
         }
     ]
     central = {alert.name for alert in alerts(load_registry(None)) if alert.to == "platform"}
-    assert central == {"UecflowWorkerDown", "UecflowGatewayDown", "UecflowFeedsStaleAcrossSites"}
+    assert central == {
+        "UecflowWorkerDown",
+        "UecflowGatewayDown",
+        "UecflowGatewayRefusingMost",
+        "UecflowFeedsStaleAcrossSites",
+    }
 
 
 def test_thresholds_and_holds_come_from_the_config(tmp_path: Path) -> None:
