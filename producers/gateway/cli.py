@@ -26,6 +26,7 @@ from kafka.errors import KafkaError as AdminError
 
 from producers.gateway.app import create_app, openapi_document
 from producers.gateway.credentials import Credentials, CredentialsError, CredentialsFile
+from producers.gateway.credentials_file import add_credentials_commands
 from producers.gateway.settings import CredentialSource, GatewaySettings, MiB
 from producers.gateway.slow_clients import headers_within
 from producers.gateway.tokens import add_token_commands
@@ -158,9 +159,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning"])
     parser.add_argument("--openapi", action="store_true", help="print the OpenAPI document")
     runs(parser, _serve)
-    add_token_commands(
-        parser.add_subparsers(dest="action", metavar="ACTION", title="instead of serving")
-    )
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", title="instead of serving")
+    add_token_commands(actions)
+    add_credentials_commands(actions)
 
 
 def _positive(text: str) -> int:
