@@ -1,4 +1,4 @@
-"""The four uecflow dashboards, built with grafana-foundation-sdk from the registry.
+"""The five uecflow dashboards, built with grafana-foundation-sdk from the registry.
 
 `all_dashboards(registry)` returns each dashboard's JSON model by uid; `render` writes one the
 way `dashboards/generated/` holds it (sorted keys, 2-space indent, trailing newline).
@@ -27,6 +27,7 @@ from grafana_foundation_sdk.models.dashboard import (
 
 from alerts.rules import alerts
 from dashboards import panels
+from dashboards import trust_feeds as feeds
 from dashboards.measures import Catalogue, catalogue
 from dashboards.panels import PROMETHEUS, Measure, feed_name
 from dashboards.promql import Feed
@@ -48,6 +49,7 @@ def all_dashboards(registry: Registry) -> dict[str, dict[str, Any]]:
         site,
         handovers,
         discharge,
+        trust_feeds,
     ]
     built = [as_json(builder(registry, measures)) for builder in builders]
     return {str(board["uid"]): board for board in built}
@@ -684,3 +686,57 @@ def discharge(registry: Registry, m: Catalogue) -> grafana.Dashboard:
             )
         )
     )
+
+
+# --- trusts' feeds ---------------------------------------------------------------------------
+
+
+def trust_feeds(registry: Registry, _m: Catalogue) -> grafana.Dashboard:
+    per_minute = f"{feeds.RATE})) * 60"
+    requests = f"sum by (status) (rate(uecflow_gateway_requests_total{{{feeds.TRUST}}}{per_minute}"
+    accepted = f"sum by (site) (rate(uecflow_gateway_events_accepted_total{{{feeds.TRUST}}}"
+    rejected = f"sum by (reason) (rate(uecflow_gateway_events_rejected_total{{{feeds.TRUST}}}"
+    board = _dashboard(
+        feeds.UID,
+        "NEL UEC — trust feeds",
+        "For a trust's integration team and the platform team: what the ingestion gateway made "
+        "of one trust's feed (requests, events accepted and rejected with the reasons, time to "
+        "an answer and to Kafka). Choose the trust above.",
+    ).with_variable(feeds.trust_variable())
+    return (
+        board.with_row(_row("Requests and events"))
+        .with_panel(_sized(feeds.series(
+            "Requests per minute by answer",
+            "Requests from this trust's credentials, per minute, by HTTP status: 202 accepted "
+            "(some events may still be rejected), 401 token, 403 only other trusts' sites, 413 "
+            "too large, 422 nothing valid, 429 rate limit, 503 Kafka did not acknowledge.",
+            "none", [(requests, "requests", "{{status}}")],
+        ), 12, 8))
+        .with_panel(_sized(feeds.series(
+            "Events accepted per minute by site",
+            "Events Kafka acknowledged, per minute, by site: what the boards count.",
+            "none", [(f"{accepted}{per_minute}", "accepted", "{{site}}")],
+            {code: site.short_name for code, site in registry.sites.items()},
+        ), 12, 8))
+        .with_panel(_sized(feeds.series(
+            "Events rejected per minute by reason",
+            "Events rejected, per minute, by reason: contract (breaks the event contract), "
+            "too_large, not_its_site (another trust's site), not_its_event_type (outside the "
+            "credential's scope). The trust is alerted above 5% over 15 minutes.",
+            "none", [(f"{rejected}{per_minute}", "rejected", "{{reason}}")],
+        ), 12, 8))
+        .with_panel(_sized(feeds.rejections_today(), 12, 8))
+        .with_row(_row("Waiting"))
+        .with_panel(_sized(feeds.series(
+            "Time to an answer (95th percentile)",
+            "How long this trust's requests waited for the gateway's answer (which comes after "
+            "Kafka acknowledged), 95th percentile.",
+            "s", [(feeds.quantile("uecflow_gateway_request_seconds"), "latency", "answer")],
+        ), 12, 8))
+        .with_panel(_sized(feeds.series(
+            "Kafka acknowledgement (95th percentile, every trust)",
+            "How long Kafka took to acknowledge a batch's events (acks=all), for all trusts: a "
+            "rise here slows every trust's answers.",
+            "s", [(feeds.quantile(feeds.KAFKA_ACK, by="all"), "kafka", "Kafka")],
+        ), 12, 8))
+    )  # fmt: skip

@@ -22,7 +22,13 @@ from uecflow.config import Registry, load_registry
 
 REGISTRY = load_registry()
 BOARDS = all_dashboards(REGISTRY)
-UIDS = ["uecflow-scc-overview", "uecflow-site", "uecflow-handovers", "uecflow-discharge"]
+UIDS = [
+    "uecflow-scc-overview",
+    "uecflow-site",
+    "uecflow-handovers",
+    "uecflow-discharge",
+    "uecflow-trust-feeds",
+]
 NEL_TOML = Path(__file__).resolve().parents[2] / "uecflow" / "nel.toml"
 
 Board = dict[str, Any]
@@ -53,7 +59,7 @@ def steps(thresholds: Board) -> list[tuple[float | None, str]]:
     return [(step["value"], step["color"]) for step in thresholds["steps"]]
 
 
-def test_there_are_the_four_dashboards_with_stable_uids() -> None:
+def test_there_are_the_five_dashboards_with_stable_uids() -> None:
     assert sorted(BOARDS) == sorted(UIDS)
     assert all(board["uid"] == uid for uid, board in BOARDS.items())
 

@@ -194,7 +194,7 @@ def test_generate_writes_each_dashboard(tmp_path: Any, capsys: pytest.CaptureFix
     assert sorted(path.name for path in tmp_path.iterdir()) == sorted(
         f"{uid}.json" for uid in all_dashboards(load_registry())
     )
-    assert "wrote 4 dashboards" in capsys.readouterr().out
+    assert "wrote 5 dashboards" in capsys.readouterr().out
 
 
 def test_a_broken_config_gives_one_line_and_exit_2(

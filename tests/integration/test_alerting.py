@@ -305,7 +305,10 @@ def test_every_dashboard_query_returns_data(stack: dict[str, Any]) -> None:
     alert = STEPS["over_12h"].alert
     firing = f'ALERTS{{alertname="{alert}",site="RF4DG",alertstate="firing"}}'
     wait_for(lambda: prometheus.query(firing), "King George's 12-hour breach to fire", 90)
+    # The trusts' feeds board reads the gateway, which this stack has not: a real gateway's
+    # Prometheus runs its queries (test_gateway_faults.py).
     boards = sorted((ROOT / "dashboards" / "generated").glob("*.json"))
+    boards = [board for board in boards if board.stem != "uecflow-trust-feeds"]
     assert len(boards) == 4
     queries = [
         query

@@ -21,6 +21,7 @@ import httpx
 import pytest
 from kafka import KafkaConsumer
 
+from dashboards.queries import panel_queries
 from events import EventParser
 from producers.gateway.credentials import hash_token, new_token
 from streams.core.intake import Stream
@@ -317,6 +318,17 @@ def test_each_trusts_rejections_are_its_own_on_metrics_and_in_its_alert(
             ("R1H", "RF4QH", "not_its_site"): "1",
             ("RF4", "RF4DG", "contract"): "1",
         }
+        # The trusts' feeds board: every query answers for Barts Health, from this gateway.
+        board = json.loads(
+            (ROOT / "dashboards" / "generated" / "uecflow-trust-feeds.json").read_text()
+        )
+        queries = panel_queries(board, {"trust": "R1H"})
+        assert len(queries) == 7
+
+        def unanswered() -> list[str]:
+            return [q.panel_title for q in queries if not prometheus.query(q.expr)]
+
+        wait_for(lambda: not unanswered(), "every trust-feeds query to answer", 30)
     finally:
         prometheus.stop()
 

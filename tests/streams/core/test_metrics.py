@@ -17,6 +17,7 @@ from prometheus_client import CollectorRegistry
 from alerts.recording import recording_rules
 from alerts.rules import rule_file
 from dashboards.build import all_dashboards
+from producers.gateway.metrics import GatewayMetrics
 from report.situation import measures, now_query, trend_query
 from streams.core.metrics import AS_OF, FRESHNESS, METRIC, METRICS, OPEL_IN_FORCE
 from streams.exporter import FlowCollector
@@ -33,12 +34,14 @@ def exported() -> set[str]:
     """Every family name the worker's /metrics can carry."""
     metrics = CollectorRegistry(auto_describe=False)
     Pipeline(REGISTRY, lambda *_: None, lambda: NOW, metrics)  # registers its event counters
+    GatewayMetrics(metrics, REGISTRY)  # the gateway's, on its own /metrics
     state = state_of([])
     metrics.register(
         FlowCollector(REGISTRY, lambda as_of: (state.snapshot(as_of), {}), lambda: NOW)
     )
     names = {family.name for family in metrics.collect()} | {m.prometheus for m in METRICS}
-    return names | {f"{name}_total" for name in names} | {FRESHNESS, AS_OF}
+    suffixed = {f"{name}_{suffix}" for name in names for suffix in ("total", "bucket")}
+    return names | suffixed | {FRESHNESS, AS_OF}
 
 
 def read_by_the_rules_boards_and_report() -> set[str]:
