@@ -50,24 +50,33 @@ class Pipeline:
             ["stream"],
             registry=metrics,
         )
+        # Duplicates and refusals by site and trust too, so that each trust sees its own feed;
+        # a refused message whose event could not be read has site and trust "".
         self._duplicates = Counter(
             "uecflow_events_duplicate",
-            "Events whose event_id was seen before (ignored).",
-            ["stream"],
+            "Events whose event_id was seen before (ignored), by site.",
+            ["stream", "site", "trust"],
             registry=metrics,
         )
         self._rejected = Counter(
             "uecflow_events_rejected",
-            "Events sent to the dead-letter topic, by reason.",
-            ["stream", "reason"],
+            "Events sent to the dead-letter topic, by reason and (when it is known) site.",
+            ["stream", "reason", "site", "trust"],
             registry=metrics,
         )
-        # `labels()` looks its child up under a lock on every call: once per stream instead.
+        trust_of = {code: site.trust for code, site in registry.sites.items()} | {"": ""}
+        self._trust_of = trust_of
+        # `labels()` looks its child up under a lock on every call: once per label set instead.
         self._processed_of = {stream: self._processed.labels(stream.value) for stream in Stream}
-        self._duplicates_of = {stream: self._duplicates.labels(stream.value) for stream in Stream}
+        self._duplicates_of = {
+            (stream, code): self._duplicates.labels(stream.value, code, trust)
+            for stream in Stream
+            for code, trust in trust_of.items()
+        }
         for stream in Stream:  # a series that first appears at 1 shows no increase()
             for kind in REFUSAL_KINDS:
-                self._rejected.labels(stream.value, kind)
+                for code, trust in trust_of.items():
+                    self._rejected.labels(stream.value, kind, code, trust)
 
     @property
     def ready(self) -> bool:
@@ -109,24 +118,29 @@ class Pipeline:
         state = self._state
         assert state is not None, "handle() before recover()"
         admitted = self._intake.admit(raw, stream, self._clock())
-        if not isinstance(admitted, Refused):
-            admitted = misrouted(admitted, key) or admitted
-        if not isinstance(admitted, Refused) and admitted.site not in self.sites:
-            admitted = strayed(admitted)
         if isinstance(admitted, Refused):
-            self._rejected.labels(stream.value, admitted.kind).inc()
-            return admitted
-        self._logged.applying(admitted.site)
+            return self._refuse(stream, admitted, "")
+        site = admitted.site
+        refused = misrouted(admitted, key) or (None if site in self.sites else strayed(admitted))
+        if refused is not None:
+            return self._refuse(stream, refused, site)
+        self._logged.applying(site)
         outcome = state.apply(admitted)
         if outcome is Outcome.TOO_LATE:
-            refused = too_late(admitted, self._registry.lateness_horizon)
-            self._rejected.labels(stream.value, refused.kind).inc()
-            return refused
+            return self._refuse(stream, too_late(admitted, self._registry.lateness_horizon), site)
         if type(admitted) is not OpelDeclared:  # a declaration says nothing of the wards' feed
-            self._note_latest(admitted.site, stream, to_instant(admitted.occurred_at))
-        counters = self._processed_of if outcome is Outcome.APPLIED else self._duplicates_of
-        counters[stream].inc()
+            self._note_latest(site, stream, to_instant(admitted.occurred_at))
+        if outcome is Outcome.APPLIED:
+            self._processed_of[stream].inc()
+        else:
+            self._duplicates_of[stream, site].inc()
         return None
+
+    def _refuse(self, stream: Stream, refused: Refused, site: str) -> Refused:
+        """Count it, by its site when the event could be read (a registry site: the contract
+        checks it), and hand it back for the dead-letter topic."""
+        self._rejected.labels(stream.value, refused.kind, site, self._trust_of[site]).inc()
+        return refused
 
     def read(
         self, as_of: datetime

@@ -52,7 +52,8 @@ def test_a_resent_event_is_counted_once_and_as_a_duplicate() -> None:
     assert pipeline.handle(event, Stream.AE, key=b"R1H12") is None
     assert in_department(pipeline) == 1
     assert metrics.get_sample_value("uecflow_events_processed_total", {"stream": "ae"}) == 1
-    assert metrics.get_sample_value("uecflow_events_duplicate_total", {"stream": "ae"}) == 1
+    barts = {"stream": "ae", "site": "R1H12", "trust": "R1H"}
+    assert metrics.get_sample_value("uecflow_events_duplicate_total", barts) == 1
 
 
 def test_an_event_older_than_the_lateness_horizon_is_refused_with_its_reason() -> None:
@@ -62,7 +63,7 @@ def test_an_event_older_than_the_lateness_horizon_is_refused_with_its_reason() -
     refused = pipeline.handle(raw(arrival("a2", late)), Stream.AE, key=b"R1H12")
     assert isinstance(refused, Refused)
     assert "too late" in refused.reason
-    labels = {"stream": "ae", "reason": "too_late"}
+    labels = {"stream": "ae", "reason": "too_late", "site": "R1H12", "trust": "R1H"}
     assert metrics.get_sample_value("uecflow_events_rejected_total", labels) == 1
 
 
@@ -105,8 +106,9 @@ def test_every_refusal_counter_is_exposed_at_zero_before_the_first_refusal() -> 
     _, metrics = started(Changelog())
     for stream in Stream:
         for kind in REFUSAL_KINDS:
-            labels = {"stream": stream.value, "reason": kind}
-            assert metrics.get_sample_value("uecflow_events_rejected_total", labels) == 0
+            for site, trust in [("", ""), *((s.code, s.trust) for s in REGISTRY.sites.values())]:
+                labels = {"stream": stream.value, "reason": kind, "site": site, "trust": trust}
+                assert metrics.get_sample_value("uecflow_events_rejected_total", labels) == 0
 
 
 @pytest.mark.parametrize(("key", "said"), [(None, "no Kafka key"), (b"RQX", "other than its site")])
@@ -119,7 +121,8 @@ def test_a_message_not_keyed_by_its_site_is_refused_and_not_counted(
     assert said in refused.reason
     assert "RQX" not in refused.reason  # the key is never quoted: it may be anything
     assert in_department(pipeline) == 0
-    labels = {"stream": "ae", "reason": "wrong_key"}
+    # Counted against the site the event names: its trust can see its own mistake.
+    labels = {"stream": "ae", "reason": "wrong_key", "site": "R1H12", "trust": "R1H"}
     assert metrics.get_sample_value("uecflow_events_rejected_total", labels) == 1
 
 
@@ -155,3 +158,11 @@ def test_a_site_that_moved_away_stops_being_shown_at_once() -> None:
     assert set(read[0].sites) == {"RQXM1", "R1HNH"}
     pipeline.keep_only({"R1HNH", "R1H12"})  # R1H12 is shown once its recovery has ended
     assert pipeline.sites == {"R1HNH"}
+
+
+def test_a_message_that_is_no_event_is_counted_under_no_site() -> None:
+    pipeline, metrics = started(Changelog())
+    assert isinstance(pipeline.handle(b"{not json", Stream.AE, key=b"R1H12"), Refused)
+    labels = {"stream": "ae", "reason": "contract", "site": "", "trust": ""}
+    assert metrics.get_sample_value("uecflow_events_rejected_total", labels) == 1
+
