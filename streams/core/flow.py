@@ -207,16 +207,18 @@ class FlowState:
     def _ward(self, event: WardState, at: Instant, clock: SiteClock) -> None:
         key = (event.site, event.ward)
         history = self.stores.wards.get(key) or WardHistory()
-        cutoff = None if self._horizon is None else clock.watermark - self._horizon
-        history.add(WardSnapshot.of(event, at), cutoff)
+        history.add(WardSnapshot.of(event, at), self._cutoff(clock))
         self.stores.wards[key] = history
 
     def _declare(self, event: OpelDeclared, at: Instant, clock: SiteClock) -> None:
         key = (event.site, event.scope)
         history = self.stores.declarations.get(key) or DeclarationHistory()
-        cutoff = None if self._horizon is None else clock.watermark - self._horizon
-        history.add(Declaration.of(event, at), cutoff)
+        history.add(Declaration.of(event, at), self._cutoff(clock))
         self.stores.declarations[key] = history
+
+    def _cutoff(self, clock: SiteClock) -> Instant | None:
+        """How far back a history of snapshots must still answer "as of" (None: for ever)."""
+        return None if self._horizon is None else clock.watermark - self._horizon
 
     def _sweep(self, site: str, clock: SiteClock, horizon: Instant) -> None:
         cutoff = clock.watermark - horizon
