@@ -165,4 +165,3 @@ def test_a_message_that_is_no_event_is_counted_under_no_site() -> None:
     assert isinstance(pipeline.handle(b"{not json", Stream.AE, key=b"R1H12"), Refused)
     labels = {"stream": "ae", "reason": "contract", "site": "", "trust": ""}
     assert metrics.get_sample_value("uecflow_events_rejected_total", labels) == 1
-
