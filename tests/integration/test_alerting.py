@@ -370,8 +370,11 @@ def test_stopping_the_worker_is_one_page_to_the_scc_and_none_to_a_trust(
             "the worker to have been down for 15 s",
             60,
         )
-        assert [note["labels"]["alertname"] for note in firing("scc")] == ["UecflowWorkerDown"]
-        assert [note["labels"]["alertname"] for note in firing("platform")] == ["UecflowWorkerDown"]
+        for receiver in ("scc", "platform"):
+            got = sink.alerts(receiver)[before[receiver] :]
+            shown = [(note["labels"], note["status"], note["startsAt"]) for note in got]
+            pages = [note["labels"]["alertname"] for note in firing(receiver)]
+            assert pages == ["UecflowWorkerDown"], shown
         assert {trust: firing(trust) for trust in TRUSTS} == {trust: [] for trust in TRUSTS}
     finally:
         worker.start()
