@@ -16,6 +16,7 @@ import pytest
 from alerts.cli import GENERATED, RULES
 from events.contract import rfc3339
 from report.render import PNG_SIZE
+from streams.core.instants import LONDON
 from streams.core.metrics import opel_in_force
 from tests.integration.monitoring import Prometheus, missing_servers
 from tests.report.pages import pdf_pages, png_size
@@ -49,8 +50,11 @@ SAME_AS_REPLAY = {
 
 @pytest.fixture(scope="module")
 def period() -> Period:
-    # Ends at the current hour: within Prometheus' retention, whatever day the test runs.
+    # Ends at the current hour: within Prometheus' retention, whatever day the test runs. Not at
+    # London midnight, though: "today" would have just begun, with nothing departed to judge.
     end = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    if end.astimezone(LONDON).hour == 0:
+        end -= timedelta(hours=1)
     return Period(end - timedelta(hours=HOURS), end, timedelta(minutes=5))
 
 
