@@ -22,8 +22,11 @@ def alertmanager_config(registry: Registry) -> dict[str, Any]:
         **_email_settings(settings.email),
         "route": {
             "receiver": SCC,
-            # One notification per alert and site: a phone shows one line per problem.
-            "group_by": ["alertname", "trust", "site", "stream"],
+            # One notification per alert and site (and worker): a phone shows one line per
+            # problem. With `instance`, a worker down is its own group: without it, the
+            # "no worker at all" alert of a Prometheus that had not scraped yet shared the
+            # group, and its removal once resolved made Alertmanager send the page again.
+            "group_by": ["alertname", "trust", "site", "stream", "instance"],
             "group_wait": _seconds(settings.group_wait_seconds),
             "group_interval": _seconds(settings.group_interval_seconds),
             "repeat_interval": _seconds(settings.repeat_interval_hours * 3600),
