@@ -26,7 +26,7 @@ from producers.gateway.credentials import (
     new_token,
     parse_credentials,
 )
-from uecflow.command import UsageError, runs
+from uecflow.command import Run, UsageError, runs
 from uecflow.config import Registry
 
 _HEADER = "[[credentials]]"
@@ -57,17 +57,17 @@ def add_credentials_commands(actions: argparse._SubParsersAction[argparse.Argume
 
 
 def _command(
-    commands: argparse._SubParsersAction[argparse.ArgumentParser], name: str, what: str, run: object
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], name: str, what: str, run: Run
 ) -> argparse.ArgumentParser:
     parser = commands.add_parser(name, help=what, description=what[0].upper() + what[1:] + ".")
     parser.add_argument("--credentials", type=Path, required=True, help="the credentials file")
-    runs(parser, run)  # type: ignore[arg-type]
+    runs(parser, run)
     return parser
 
 
 def _add(args: argparse.Namespace, registry: Registry) -> int:
     token = new_token()
-    _write(args.credentials, _read(args.credentials) + _block(args, hash_token(token)), registry)
+    _write(args.credentials, _read(args.credentials) + entry(args, hash_token(token)), registry)
     print(f"# token for {args.trust} (give it to them; it is stored nowhere): {token}")
     return 0
 
@@ -112,14 +112,14 @@ def _rotate(args: argparse.Namespace, registry: Registry) -> int:
         expires=args.expires or old.expires,
     )  # fmt: skip
     token = new_token()
-    _write(args.credentials, _read(args.credentials) + _block(new, hash_token(token)), registry)
+    _write(args.credentials, _read(args.credentials) + entry(new, hash_token(token)), registry)
     print(f"# new token for {old.trust} (give it to them; it is stored nowhere): {token}")
     print(f"# {args.id} still works: revoke it once they use the new one", file=sys.stderr)
     return 0
 
 
-def _block(args: argparse.Namespace, digest: str) -> str:
-    """A credentials entry, as `new-token` prints it."""
+def entry(args: argparse.Namespace, digest: str) -> str:
+    """A credentials entry from `--trust`, `--id`, `--sites`, `--event-types`, `--expires`."""
     lines = ["", _HEADER, f"id = {_quoted(args.id)}", f"trust = {_quoted(args.trust)}"]
     if args.sites:
         lines.append("sites = [" + ", ".join(_quoted(site) for site in args.sites) + "]")

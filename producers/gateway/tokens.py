@@ -11,7 +11,6 @@ See producers.gateway.credentials for the credentials file these entries go in.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from datetime import date
 
@@ -22,6 +21,7 @@ from producers.gateway.credentials import (
     new_token,
     parse_credentials,
 )
+from producers.gateway.credentials_file import entry
 from uecflow.command import UsageError, runs
 from uecflow.config import Registry
 
@@ -49,13 +49,13 @@ def add_token_commands(actions: argparse._SubParsersAction[argparse.ArgumentPars
 
 def _new_token(args: argparse.Namespace, registry: Registry) -> int:
     token = new_token()
-    entry = _entry(args, hash_token(token))
+    text = entry(args, hash_token(token))
     try:
-        parse_credentials(entry, registry)  # what the gateway will make of it
+        parse_credentials(text, registry)  # what the gateway will make of it
     except CredentialsError as error:
         raise UsageError(str(error).replace(f"credential {args.id!r}: ", "")) from None
     print(f"# token for {args.trust} (give it to them; it is stored nowhere): {token}")
-    print(entry, end="")
+    print(text, end="")
     return 0
 
 
@@ -65,15 +65,3 @@ def _hash_token(_args: argparse.Namespace, _registry: Registry) -> int:
         raise UsageError(f"hash-token: a token must be at least {MIN_TOKEN_LENGTH} characters")
     print(hash_token(token))
     return 0
-
-
-def _entry(args: argparse.Namespace, digest: str) -> str:
-    lines = ["[[credentials]]", f"id = {json.dumps(args.id)}", f"trust = {json.dumps(args.trust)}"]
-    if args.sites:
-        lines.append(f"sites = {json.dumps(args.sites)}")
-    if args.event_types:
-        lines.append(f"event_types = {json.dumps(args.event_types)}")
-    if args.expires:
-        lines.append(f"expires = {args.expires.isoformat()}")
-    lines += [f'token_sha256 = "{digest}"', "revoked = false"]
-    return "\n".join(lines) + "\n"
