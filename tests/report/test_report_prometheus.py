@@ -50,11 +50,13 @@ SAME_AS_REPLAY = {
 
 @pytest.fixture(scope="module")
 def period() -> Period:
-    # Ends at the current hour: within Prometheus' retention, whatever day the test runs. Not at
-    # London midnight, though: "today" would have just begun, with nothing departed to judge.
+    # Ends at the current hour: within Prometheus' retention, whatever day the test runs. Not in
+    # the first hours of a London day, though: the simulated period starts empty, and a site may
+    # have nobody departed yet "today" to judge; such runs end at 23:00 the evening before.
     end = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
-    if end.astimezone(LONDON).hour == 0:
-        end -= timedelta(hours=1)
+    hour = end.astimezone(LONDON).hour
+    if hour < HOURS + 1:
+        end -= timedelta(hours=hour + 1)
     return Period(end - timedelta(hours=HOURS), end, timedelta(minutes=5))
 
 
