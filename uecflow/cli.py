@@ -53,6 +53,10 @@ COMMANDS = {
     "gateway": Command(
         "producers.gateway.cli:add_arguments", "run the HTTPS ingestion gateway for trusts"
     ),
+    "hl7": Command(
+        "producers.epr.hl7_cli:add_arguments",
+        "listen for a trust's HL7 v2 ADT messages over MLLP and send their events to Kafka",
+    ),
     "simulate": Command(
         "producers.simulator.cli:add_arguments", "simulate the NEL emergency departments"
     ),

@@ -36,6 +36,7 @@ class Message:
     topic: str
     key: bytes
     value: bytes
+    headers: tuple[tuple[str, bytes], ...] = ()
 
 
 class SendFailed(Exception):
@@ -167,9 +168,10 @@ async def _batches(
         topic = message.topic
         place = (topic, _key_hash(message.key) % counts[topic])
         builders = batches.setdefault(place, [producer.create_batch()])
-        if builders[-1].append(key=message.key, value=message.value, timestamp=None) is None:
+        key, value, headers = message.key, message.value, list(message.headers)
+        if builders[-1].append(key=key, value=value, timestamp=None, headers=headers) is None:
             builders.append(producer.create_batch())  # full: an empty batch takes any message
-            builders[-1].append(key=message.key, value=message.value, timestamp=None)
+            builders[-1].append(key=key, value=value, timestamp=None, headers=headers)
     return [(place, batch) for place, builders in batches.items() for batch in builders]
 
 
