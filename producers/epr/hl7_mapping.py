@@ -9,13 +9,14 @@ reach an event, a reason or a log. The visit number (PV1-19) is read only to be 
 | A04, patient class emergency | `ae.arrival` | PV1-44, EVN-6, EVN-2 |
 | A14 (or A08 with the configured field) | `ae.decision_to_admit` | EVN-6, EVN-2 (the field) |
 | A03, patient class emergency | `ae.departure`, outcome from PV1-36 | PV1-45, EVN-6, EVN-2 |
-| A06, A01 from an ED location | `ae.departure`, `admitted` | EVN-6, EVN-2 |
+| A06, A01, an emergency admission (PV1-4) | `ae.departure`, `admitted` | EVN-6, EVN-2 |
 | A11, patient class emergency | `ae.departure`, `other` (see docs) | EVN-6, EVN-2 |
 | anything else (A13, A40, A08, A02...) | nothing: acknowledged | |
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -31,6 +32,8 @@ SUPPORTED_VERSIONS = ("2.3", "2.3.1", "2.4", "2.5", "2.5.1")
 ARRIVAL_TIMES = ("PV1-44", "EVN-6", "EVN-2")
 DEPARTURE_TIMES = ("PV1-45", "EVN-6", "EVN-2")
 EVENT_TIMES = ("EVN-6", "EVN-2")
+# HL7's TS to at least the minute (a date alone would put every event at midnight).
+_TIME = re.compile(r"[0-9]{12}([0-9]{2}(\.[0-9]{1,4})?)?([+-][0-9]{4})?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,10 +144,11 @@ def _departure(message: _Reader, settings: AdapterSettings, trigger: str) -> Out
 
 
 def _admitted(message: _Reader, settings: AdapterSettings, trigger: str) -> Outcome:
-    # The inpatient location is in PV1-3 now; the department it came from in PV1-6.
-    if not any(settings.site_of(message.location(field, settings)) for field in _ED_FIELDS):
-        return Ignored(f"{trigger}: not from an emergency department location")
-    site, _ = message.site(settings, _ED_FIELDS)
+    # An emergency admission ends the ED attendance; an elective one never had one. The ward is
+    # in PV1-3 now, the department it came from in PV1-6.
+    if message.text("PV1-4") not in settings.file.emergency_admission_types:
+        return Ignored(f"{trigger}: not an emergency admission (PV1-4)")
+    site, _ = message.site(settings, ("PV1-6", "PV1-3"))
     event = message.event("ae.departure", site, message.time(EVENT_TIMES), settings)
     event["outcome"] = "admitted"
     return Mapped(event)
@@ -165,7 +169,6 @@ def _reopened(_message: _Reader, _settings: AdapterSettings, trigger: str) -> Ou
     return Ignored(f"{trigger}: contract v1 cannot reopen an attendance; a later A03 corrects it")
 
 
-_ED_FIELDS = ("PV1-6", "PV1-3")
 _Handler = Callable[["_Reader", AdapterSettings, str], Outcome]
 _HANDLERS: dict[str, _Handler] = {
     "A04": _arrival,
@@ -191,10 +194,9 @@ class _Reader:
         field, _, component = rest.partition(".")
         path = f"{segment}.F{field}.R1.C{component or 1}"
         try:
-            value = self._message[path]
-        except (KeyError, IndexError, ValueError):
+            return str(self._message.unescape(str(self._message[path]))).strip()
+        except Exception:  # the library fails in many ways on a field that is not there
             return ""
-        return str(self._message.unescape(str(value))).strip()
 
     def emergency(self, settings: AdapterSettings) -> bool:
         return self.text("PV1-2") in settings.file.emergency_classes
@@ -226,13 +228,13 @@ class _Reader:
 
     def _instant(self, field: str, text: str) -> datetime:
         assert self._settings is not None
+        if not _TIME.fullmatch(text):
+            # The value is not quoted: a malformed date may still be a date of birth.
+            raise _Refuse("AE", f"{field}: not an HL7 date/time to the minute")
         try:
             moment = hl7.parse_datetime(text)
         except (ValueError, TypeError, OverflowError):
-            # The value is not quoted: a malformed date may still be a date of birth.
-            raise _Refuse("AE", f"{field}: not an HL7 date/time") from None
-        if moment is None:
-            raise _Refuse("AE", f"{field}: not an HL7 date/time")
+            raise _Refuse("AE", f"{field}: not an HL7 date/time to the minute") from None
         if moment.tzinfo is None:
             # Local time, as the EPR's clock shows it; in October's repeated hour, the first.
             moment = moment.replace(tzinfo=self._settings.zone, fold=0)

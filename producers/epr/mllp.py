@@ -37,6 +37,8 @@ from producers.kafka.sender import Message, Sender, SendFailed
 from streams.topics import Topics
 
 log = logging.getLogger("uecflow.hl7")
+# The hl7 library logs the text of a field it cannot unescape: that could be a visit number.
+logging.getLogger("hl7").disabled = True
 
 DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024
 DEFAULT_IDLE_TIMEOUT = 60.0
@@ -121,7 +123,7 @@ class Listener:
 
     async def _answer(self, message: hl7.Message | None, text: str) -> Answer:
         if message is None:
-            why = "it does not begin with MSH" if not text.startswith("MSH") else "MSH is broken"
+            why = _unreadable(text) or "the HL7 parser cannot read it"
             return await self._refuse("AR", f"not an HL7 v2 message that can be read: {why}", text)
         try:
             outcome = map_message(message, self._settings)
@@ -182,7 +184,13 @@ class Listener:
                     break
                 except (asyncio.IncompleteReadError, ConnectionError):
                     break
-                writer.writeblock(await self.answer(block))  # type: ignore[attr-defined]
+                try:
+                    ack = await self.answer(block)
+                except Exception as error:  # a bug, not the sender's fault: no ACK, logged
+                    log.error("message not answered", extra={"error_type": type(error).__name__})
+                    why = "error"
+                    break
+                writer.writeblock(ack)  # type: ignore[attr-defined]
                 await asyncio.wait_for(writer.drain(), self.idle_timeout)
         except TimeoutError:
             why = "idle"
@@ -203,12 +211,25 @@ def _text(block: bytes) -> str:
 
 
 def _parsed(text: str) -> hl7.Message | None:
-    if not text.startswith("MSH"):
+    if _unreadable(text):
         return None
     try:
         return hl7.parse(text)
     except Exception:  # the library raises many kinds; any means "cannot read"
         return None
+
+
+def _unreadable(text: str) -> str:
+    """Why the message cannot be parsed safely, or "" if it may be: HL7 needs MSH-1 and the four
+    encoding characters of MSH-2 all different, or fields are read from the wrong places."""
+    if not text.startswith("MSH"):
+        return "it does not begin with MSH"
+    delimiters = text[3:9]
+    if len(delimiters) < 6 or delimiters[5] != delimiters[0]:
+        return "MSH-2 is not four encoding characters"
+    if len(set(delimiters[:5])) != 5 or any(c.isalnum() or c in "\r\n " for c in delimiters[:5]):
+        return "MSH-1 and MSH-2 are not five different separator characters"
+    return ""
 
 
 def _bounded(trigger: str) -> str:

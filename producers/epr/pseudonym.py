@@ -25,7 +25,7 @@ class NoKeyInForce(ValueError):
 
 def attendance_id(settings: AdapterSettings, visit_number: str, visit_start: datetime) -> str:
     key = key_in_force(settings, visit_start)
-    return f"{settings.trust}-{_digest(key, 'visit', visit_number)}"
+    return f"{settings.trust}-{_digest(key, visit_number)}"
 
 
 def event_id(attendance: str, kind: str, occurred_at: str) -> str:
@@ -42,6 +42,5 @@ def key_in_force(settings: AdapterSettings, at: datetime) -> bytes:
     raise NoKeyInForce(f"no key is in force at {at.isoformat()}: the oldest starts later")
 
 
-def _digest(key: bytes, *parts: str) -> str:
-    message = "\x1f".join(parts).encode()
-    return hmac.new(key, message, hashlib.sha256).hexdigest()[:ID_HEX]
+def _digest(key: bytes, visit_number: str) -> str:
+    return hmac.new(key, visit_number.encode(), hashlib.sha256).hexdigest()[:ID_HEX]

@@ -101,6 +101,8 @@ class AdapterFile(BaseModel):
     locations: dict[str, str]
     site_component: Literal["facility", "point_of_care"] = "facility"
     emergency_classes: tuple[str, ...] = ("E",)
+    # PV1-4 (HL7 table 0007) of an A01/A06 that ends an ED attendance: emergency, accident.
+    emergency_admission_types: tuple[str, ...] = ("E", "A")
     decision_to_admit: DecisionToAdmit = DecisionToAdmit()
     dispositions: dict[str, Outcome] = Field(default_factory=lambda: dict(DEFAULT_DISPOSITIONS))
     missing_disposition: Outcome = "other"
