@@ -2,9 +2,11 @@
 
 `POST /v1/events` meets, in order: the token and the trust's rate (producers.gateway.access),
 the body's form, size and arrival (producers.gateway.body), the per-event rules
-(producers.gateway.admission), and Kafka (producers.gateway.delivery). `GET /health` answers
-`{"status": "ok"}`. Every refusal and error is `{"error": "..."}`, Starlette's 404 and 405
-included. Never a 500: an unexpected error is a 503 with Retry-After, without details.
+(producers.gateway.admission), and Kafka (producers.gateway.delivery). `POST /fhir/Encounter`
+(producers.gateway.fhir) meets the same, with the Encounter mapped to events before the per-event
+rules, and answers with FHIR OperationOutcomes. `GET /health` answers
+`{"status": "ok"}`. Every other refusal and error is `{"error": "..."}`, Starlette's 404 and
+405 included. Never a 500: an unexpected error is a 503 with Retry-After, without details.
 
 Each request is logged once, with its request id (also sent as X-Request-ID), credential id,
 trust code and counts; never a token or an event.
@@ -35,15 +37,20 @@ from producers.gateway.admission import Accepted, BatchJudge, Rejected
 from producers.gateway.body import lines_only, read_body, split_events
 from producers.gateway.credentials import Credential, Credentials
 from producers.gateway.delivery import Delivery
+from producers.gateway.fhir import FhirResponse, PostEncounter
 from producers.gateway.metrics import GatewayMetrics
 from producers.gateway.openapi import (
     BatchResult,
     Health,
+    OperationOutcome,
     api_description,
     event_schemas,
     events_description,
     events_request_body,
     events_responses,
+    fhir_encounter_description,
+    fhir_encounter_request_body,
+    fhir_encounter_responses,
 )
 from producers.gateway.refusal import Refusal, error_response
 from producers.gateway.settings import GatewaySettings
@@ -77,7 +84,10 @@ def create_app(settings: GatewaySettings, registry: Registry, sender: Sender) ->
     )
     app.event_schemas = event_schemas(registry)
     metrics = CollectorRegistry(auto_describe=True)
-    events = _PostEvents(settings, registry, sender, GatewayMetrics(metrics, registry))
+    counted = GatewayMetrics(metrics, registry)
+    access = Access(settings)  # one rate per trust, whichever route it posts to
+    events = _PostEvents(settings, registry, sender, counted, access)
+    encounters = PostEncounter(settings, registry, sender, counted, access)
 
     @app.post(
         "/v1/events",
@@ -93,6 +103,23 @@ def create_app(settings: GatewaySettings, registry: Registry, sender: Sender) ->
         authorization: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)],
     ) -> Response:
         return await events.handle(request, authorization)
+
+    @app.post(
+        "/fhir/Encounter",
+        status_code=200,
+        response_model=OperationOutcome,
+        response_class=FhirResponse,
+        summary="Send one FHIR Encounter (UK Core, class emergency)",
+        response_description="Kafka has each event listed, or nothing was to be sent",
+        description=fhir_encounter_description(settings),
+        responses=fhir_encounter_responses(),
+        openapi_extra={"requestBody": fhir_encounter_request_body()},
+    )
+    async def post_encounter(
+        request: Request,
+        authorization: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)],
+    ) -> Response:
+        return await encounters.handle(request, authorization)
 
     @app.get("/health", response_model=Health, summary="The gateway is up")
     async def health() -> dict[str, str]:
@@ -129,10 +156,15 @@ class _PostEvents:
     """The per-request work of POST /v1/events, in the order a request meets it."""
 
     def __init__(
-        self, settings: GatewaySettings, registry: Registry, sender: Sender, metrics: GatewayMetrics
+        self,
+        settings: GatewaySettings,
+        registry: Registry,
+        sender: Sender,
+        metrics: GatewayMetrics,
+        access: Access,
     ) -> None:
         self._settings = settings
-        self._access = Access(settings)
+        self._access = access
         self._judge = BatchJudge(registry, settings)
         self._delivery = Delivery(sender, settings.retry_after_seconds, metrics)
         self._metrics = metrics

@@ -1,6 +1,7 @@
 """`uecflow gateway`: its options, and the gateway run under uvicorn.
 
     uecflow gateway --credentials FILE [--bootstrap HOST:PORT] [--tls-cert F --tls-key F]
+                    [--epr-settings TRUST.toml ...]      the trusts that may POST /fhir/Encounter
     uecflow gateway --openapi                            print the OpenAPI document
 
 `new-token` and `hash-token` are in producers.gateway.tokens. Before serving, the
@@ -18,12 +19,13 @@ import resource
 import ssl
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import uvicorn
 from kafka.errors import KafkaError as AdminError
 
+from producers.epr.settings import AdapterSettings, AdapterSettingsError, load_adapter_settings
 from producers.gateway.app import create_app, openapi_document
 from producers.gateway.credentials import Credentials, CredentialsError, CredentialsFile
 from producers.gateway.credentials_file import add_credentials_commands
@@ -53,13 +55,32 @@ def _serve(args: argparse.Namespace, registry: Registry) -> int:
         credentials = CredentialsFile(args.credentials, registry)
     except CredentialsError as error:
         raise UsageError(str(error)) from None
-    settings = _settings(args, credentials)
+    settings = _settings(args, credentials, _epr_settings(args.epr_settings or [], registry))
     return _run(args, settings, registry)
 
 
-def _settings(args: argparse.Namespace, credentials: CredentialSource) -> GatewaySettings:
+def _epr_settings(paths: list[Path], registry: Registry) -> dict[str, AdapterSettings]:
+    """Each trust's EPR adapter settings, checked before the gateway listens."""
+    by_trust: dict[str, AdapterSettings] = {}
+    for path in paths:
+        try:
+            adapter = load_adapter_settings(path, registry)
+        except AdapterSettingsError as error:
+            raise UsageError(f"--epr-settings: {error}") from None
+        if adapter.trust in by_trust:
+            raise UsageError(f"--epr-settings: {path} is a second file for trust {adapter.trust}")
+        by_trust[adapter.trust] = adapter
+    return by_trust
+
+
+def _settings(
+    args: argparse.Namespace,
+    credentials: CredentialSource,
+    epr: Mapping[str, AdapterSettings] | None = None,
+) -> GatewaySettings:
     return GatewaySettings(
         credentials=credentials,
+        epr=epr or {},
         topics=topics_from(args),
         max_body_bytes=args.max_body_bytes,
         max_events=args.max_events,
@@ -132,6 +153,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of `uecflow gateway`, and its token commands."""
     parser.description = "Run the HTTP(S) ingestion gateway: trusts POST events, Kafka gets them."
     parser.add_argument("--credentials", type=Path, help="TOML file of token hashes")
+    parser.add_argument(
+        "--epr-settings",
+        type=Path,
+        action="append",
+        metavar="FILE",
+        help="a trust's EPR adapter settings (TOML): its Encounters may be posted to "
+        "/fhir/Encounter; once per trust",
+    )
     add_kafka_options(parser)
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=8080, help="port to listen on")

@@ -47,6 +47,19 @@ class Health(BaseModel):
     status: Literal["ok"]
 
 
+class OutcomeIssue(BaseModel):
+    severity: Literal["information", "error"]
+    code: str
+    diagnostics: str
+
+
+class OperationOutcome(BaseModel):
+    """The FHIR answer of POST /fhir/Encounter (the elements it uses)."""
+
+    resourceType: Literal["OperationOutcome"]  # FHIR's own name
+    issue: list[OutcomeIssue]
+
+
 def api_description(settings: GatewaySettings) -> str:
     return (
         "Trusts send urgent and emergency care events here. A 202 means Kafka has every "
@@ -123,3 +136,52 @@ def _rebased(node: Any) -> Any:
     if isinstance(node, str) and node.startswith("#/$defs/"):
         return "#/components/schemas/" + node.removeprefix("#/$defs/")
     return node
+
+
+def fhir_encounter_description(settings: GatewaySettings) -> str:
+    return (
+        "One FHIR R4 (UK Core) Encounter of class EMER, with the same token, rate and limits "
+        "as /v1/events, mapped to ae.arrival (period.start), ae.decision_to_admit (the trust's "
+        "extension) and ae.departure (period.end of a finished Encounter, outcome from "
+        "hospitalization.dischargeDisposition) with the trust's EPR adapter settings; then judged "
+        "as /v1/events judges events, all of them sent or none. The subject and every Patient "
+        "element are never read. 200: Kafka acknowledged each event the OperationOutcome "
+        "lists, or the Encounter is not one uecflow counts (nothing sent). 503: post it again "
+        f"after Retry-After seconds ({settings.retry_after_seconds} s). Posting an Encounter "
+        "again, or its later versions, is harmless: the same events keep their ids."
+    )
+
+
+def fhir_encounter_responses() -> dict[int | str, dict[str, Any]]:
+    """The answers of POST /fhir/Encounter other than 200."""
+
+    def outcome(description: str) -> dict[str, Any]:
+        return {"model": OperationOutcome, "description": description}
+
+    return {
+        400: outcome("Not JSON, or not a FHIR R4 Encounter"),
+        401: outcome("No, wrong or revoked bearer token"),
+        403: outcome("No FHIR mapping for the trust, or another trust's site"),
+        408: outcome("The body did not arrive in time"),
+        413: outcome("Body too large"),
+        415: outcome("Unsupported Content-Type, charset or Content-Encoding"),
+        422: outcome("The Encounter cannot be mapped, or an event breaks the contract"),
+        429: outcome("Rate limit exceeded: see Retry-After"),
+        503: outcome("Kafka did not acknowledge: nothing sent, see Retry-After"),
+    }
+
+
+def fhir_encounter_request_body() -> dict[str, Any]:
+    schema = {
+        "type": "object",
+        "description": "A FHIR R4 Encounter resource (UK Core)",
+        "required": ["resourceType", "status", "class"],
+        "properties": {"resourceType": {"const": "Encounter"}},
+    }
+    return {
+        "required": True,
+        "content": {
+            "application/fhir+json": {"schema": schema},
+            "application/json": {"schema": schema},
+        },
+    }

@@ -2,17 +2,20 @@
 
 The defaults are the published limits (see `uecflow gateway --help` for the options that change
 them): 1 MiB and 1,000 events a request, 16 KiB an event, 50 requests/s per trust with bursts
-of 100, 30 s for a body to arrive, and Retry-After 5 s when Kafka does not acknowledge.
+of 100, 30 s for a body to arrive, and Retry-After 5 s when Kafka does not acknowledge. `epr`
+holds, by trust, the EPR adapter settings `POST /fhir/Encounter` maps that trust's Encounters
+with (`--epr-settings`); a trust without any cannot post Encounters.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
+from producers.epr.settings import AdapterSettings
 from producers.gateway.credentials import Credentials
 from streams.topics import Topics
 
@@ -42,3 +45,4 @@ class GatewaySettings:
     clock: Callable[[], float] = time.monotonic
     # The wall clock, for token expiry dates.
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    epr: Mapping[str, AdapterSettings] = field(default_factory=dict)
