@@ -246,7 +246,7 @@ class _Writer:
 
     def msh(self, trigger: str, version: str, at: datetime, kind: str = "ADT") -> str:
         self._control += 1
-        structure = "^ADT_A01" if version == "2.5.1" else ""
+        structure = "^ADT_A01" if version == "2.5.1" and kind == "ADT" else ""
         message_type = f"{kind}^{trigger}{structure}"
         if version == "2.3" and self._control % 5 == 0:
             message_type = kind  # some 2.3 senders leave the trigger to EVN-1
