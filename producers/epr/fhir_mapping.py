@@ -93,6 +93,10 @@ def map_encounter(document: object, settings: AdapterSettings) -> Outcome:
         return Invalid(f"not a valid FHIR R4 Encounter: {_first_problem(error)}")
     except RecursionError:
         return Invalid("not a valid FHIR R4 Encounter: nested too deeply")
+    except (TypeError, KeyError, AttributeError):
+        # The library's own slips on a hostile resource (a contained resource whose
+        # resourceType is null or empty); their text may quote the sender's, so it is not kept.
+        return Invalid("not a valid FHIR R4 Encounter: a resource or element of no FHIR R4 type")
     if encounter.class_fhir is None:  # the library lets an explicit null through
         return Invalid("not a valid FHIR R4 Encounter: class: is required")
     try:

@@ -26,7 +26,7 @@ from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials
 
-from producers.epr.fhir_mapping import Ignored, Invalid, Mapped, map_encounter
+from producers.epr.fhir_mapping import Ignored, Invalid, Unmappable, map_encounter
 from producers.epr.settings import AdapterSettings
 from producers.gateway.access import Access
 from producers.gateway.admission import Accepted, BatchJudge, Rejected
@@ -59,6 +59,7 @@ _ISSUE_TYPES = {
 _COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 Issue = dict[str, str]
+Summary = dict[str, object]  # what the log line says became of the request
 
 
 class PostEncounter:
@@ -111,51 +112,48 @@ class PostEncounter:
 
     async def _answer(
         self, request_id: str, body: bytes, adapter: AdapterSettings, credential: Credential
-    ) -> tuple[Response, dict[str, object]]:
+    ) -> tuple[Response, Summary]:
         mapped = map_encounter(_document(body), adapter)
         if isinstance(mapped, Invalid):
             raise Refusal(400, mapped.reason)
-        if isinstance(mapped, Ignored):
-            issue = {"severity": "information", "code": "informational"}
-            return outcome(200, [{**issue, "diagnostics": f"nothing sent: {mapped.reason}"}]), {
-                "ignored": mapped.reason
-            }
-        if not isinstance(mapped, Mapped):
+        if isinstance(mapped, Unmappable):
             issue = {"severity": "error", "code": mapped.code, "diagnostics": mapped.reason}
             return outcome(422, [issue]), {"refusal": mapped.reason}
-        raw = [
-            (index, _COMPACT.encode(event).encode()) for index, event in enumerate(mapped.events)
-        ]
+        if isinstance(mapped, Ignored):
+            diagnostics = f"nothing sent: {mapped.reason}"
+            issue = {"severity": "information", "code": "informational", "diagnostics": diagnostics}
+            return outcome(200, [issue]), {"ignored": mapped.reason}
+        return await self._send(request_id, mapped.events, credential)
+
+    async def _send(
+        self, request_id: str, events: tuple[dict[str, object], ...], credential: Credential
+    ) -> tuple[Response, Summary]:
+        raw = [(index, _COMPACT.encode(event).encode()) for index, event in enumerate(events)]
         accepted, rejected = self._judge.judge(raw, credential)
-        trust = credential.trust
         if rejected:
-            self._count_rejected(trust, rejected)
+            for entry in rejected:
+                self._metrics.rejected.labels(credential.trust, entry.site, entry.kind).inc()
             return _refused(rejected), {"accepted": 0, "rejected": len(rejected)}
         answered = await self._delivery.answer(request_id, accepted, [])
         if answered.status_code != 202:
             retry = {"Retry-After": answered.headers["Retry-After"]}
             issue = _issue(
                 503,
-                "Kafka did not acknowledge the events in time: none was accepted; "
+                "Kafka did not acknowledge the events in time: none was sent; "
                 "post the Encounter again after Retry-After seconds",
             )
             return outcome(503, [issue], retry), {"not_acknowledged": len(accepted)}
         for done in accepted:
-            self._metrics.accepted.labels(trust, done.message.key.decode()).inc()
-        return outcome(200, [_sent(entry, mapped.events) for entry in accepted]), {
-            "accepted": len(accepted)
-        }
-
-    def _count_rejected(self, trust: str, rejected: list[Rejected]) -> None:
-        for entry in rejected:
-            self._metrics.rejected.labels(trust, entry.site, entry.kind).inc()
+            self._metrics.accepted.labels(credential.trust, done.message.key.decode()).inc()
+        sent = [_sent(entry, events) for entry in accepted]
+        return outcome(200, sent), {"accepted": len(accepted)}
 
     def _log(
         self,
         request_id: str,
         credential: Credential | None,
         status: int,
-        summary: dict[str, object],
+        summary: Summary,
         started: float,
     ) -> None:
         seconds = time.perf_counter() - started

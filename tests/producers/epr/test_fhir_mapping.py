@@ -395,3 +395,14 @@ def test_nothing_about_the_patient_reaches_an_event(settings: AdapterSettings) -
     text = json.dumps(events(map_encounter(encounter(), settings)))
     for secret in (NHS_NUMBER, NAME, "Hidden", BIRTH_DATE, "1975", "V100", "pat", "enc-1"):
         assert secret not in text
+
+
+@pytest.mark.parametrize("kind", [None, "", NAME], ids=["null", "empty", "unknown"])
+def test_a_contained_resource_of_no_fhir_type_is_invalid_without_quoting_it(
+    settings: AdapterSettings, kind: str | None
+) -> None:
+    document = encounter(contained=[{"resourceType": kind, "birthDate": BIRTH_DATE}])
+    outcome = map_encounter(document, settings)
+    assert isinstance(outcome, Invalid)
+    assert outcome.reason.startswith("not a valid FHIR R4 Encounter: ")
+    assert NAME not in outcome.reason
