@@ -69,6 +69,13 @@ class _Refuse(Exception):
         self.reason = reason
 
 
+def readable(text: str, settings: AdapterSettings) -> str:
+    """Only the segments the mapping reads (segments ending in CR): what the parser is given, so
+    it never holds the patient's segments, and parses a fifth of the text."""
+    wanted = {"MSH", "EVN", "PV1", "PV2", settings.file.decision_to_admit.field[:3]}
+    return "".join(segment + "\r" for segment in text.split("\r") if segment[:3] in wanted)
+
+
 def map_message(message: hl7.Message, settings: AdapterSettings) -> Outcome:
     try:
         return _map(_Reader(message, settings), settings)

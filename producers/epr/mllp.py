@@ -30,7 +30,14 @@ from prometheus_client import CollectorRegistry, Counter
 
 from events.parse import EventParser, InvalidEvent
 from producers.epr.acks import AckCode, acknowledgement
-from producers.epr.hl7_mapping import Ignored, Mapped, Unmappable, map_message, trigger_of
+from producers.epr.hl7_mapping import (
+    Ignored,
+    Mapped,
+    Unmappable,
+    map_message,
+    readable,
+    trigger_of,
+)
 from producers.epr.redact import redact
 from producers.epr.settings import AdapterSettings
 from producers.kafka.sender import Message, Sender, SendFailed
@@ -107,7 +114,7 @@ class Listener:
     async def answer(self, block: bytes) -> bytes:
         """The ACK of one MLLP block's content (what a connection sends back)."""
         text = _text(block)
-        message = _parsed(text)
+        message = _parsed(readable(text, self._settings))
         trigger = _bounded(trigger_of(message)) if message is not None else "none"
         answer = await self._answer(message, text)
         self._metrics.messages.labels(
