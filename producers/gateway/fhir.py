@@ -100,7 +100,7 @@ class PostEncounter:
             response = outcome(refusal.status, [_issue(refusal.status, refusal.message)])
             response.headers.update(refusal.headers)
             summary = {"refusal": refusal.message}
-        self._log(request_id, credential, response.status_code, summary, started)
+        self._record(request_id, credential, response.status_code, summary, started)
         response.headers["X-Request-ID"] = request_id
         return response
 
@@ -148,7 +148,7 @@ class PostEncounter:
         sent = [_sent(entry, events) for entry in accepted]
         return outcome(200, sent), {"accepted": len(accepted)}
 
-    def _log(
+    def _record(
         self,
         request_id: str,
         credential: Credential | None,
@@ -156,6 +156,8 @@ class PostEncounter:
         summary: Summary,
         started: float,
     ) -> None:
+        """Counted and logged as /v1/events requests are: by trust and status, never a value of
+        the Encounter."""
         seconds = time.perf_counter() - started
         trust = credential.trust if credential else ""
         self._metrics.requests.labels(trust, str(status)).inc()
@@ -216,8 +218,8 @@ def _issue(status: int, diagnostics: str) -> Issue:
 
 
 def _refused(rejected: list[Rejected]) -> FhirResponse:
-    """Every event of the Encounter is refused when one is: 403 if each was for another trust's
-    site, else 422."""
+    """Every event of the Encounter is refused when one is: 403 if each was refused for the
+    token's scope (another trust's site, an event type it may not post), else 422."""
     status = 403 if all(entry.status == 403 for entry in rejected) else 422
     return outcome(status, [_issue(entry.status, entry.reason) for entry in rejected])
 

@@ -15,7 +15,7 @@ from fhir.resources.R4B.operationoutcome import OperationOutcome
 from events import EventParser
 from producers.epr.settings import FHIR_DTA_EXTENSION, AdapterSettings, load_adapter_settings
 from producers.gateway import openapi_document
-from producers.gateway.credentials import hash_token
+from producers.gateway.credentials import Credential, Credentials, hash_token
 from tests.producers.gateway.conftest import TOKENS, FakeSender, MakeClient, bearer, event
 from uecflow.cli import main as uecflow
 from uecflow.config import Registry, load_registry
@@ -175,6 +175,23 @@ def test_an_encounter_at_another_trusts_site_is_403_and_nothing_is_sent(
     assert len(found) == 3
     assert found[0]["code"] == "forbidden"
     assert found[0]["diagnostics"].startswith("site: 'R1H12' is not a site of RQX")
+    assert sender.sent == []
+
+
+def test_a_token_scoped_to_other_event_types_is_403(
+    make_client: MakeClient, adapter: AdapterSettings, registry: Registry, sender: FakeSender
+) -> None:
+    token = "homerton-beds-" + "w" * 40
+    digest = bytes.fromhex(hash_token(token))
+    sites = frozenset(registry.sites_of_trust("RQX"))
+    beds_only = Credential("rqx-beds", "RQX", digest, sites=sites, event_types=("beds.*",))
+    client = make_client(epr={"RQX": adapter}, credentials=Credentials((beds_only,)))
+    headers = {"Authorization": f"Bearer {token}", **FHIR}
+    response = client.post("/fhir/Encounter", content=json.dumps(encounter()), headers=headers)
+    assert response.status_code == 403
+    assert issues(response)[0]["diagnostics"].startswith(
+        "event_type: 'ae.arrival' is not one this token may post"
+    )
     assert sender.sent == []
 
 
