@@ -24,6 +24,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from benchmarks.gateway_load import cpu_seconds
 from producers.kafka.sender import KafkaSender, Message
 from streams.core.intake import Stream
 from streams.topics import Topics, ensure_topics
@@ -49,19 +50,21 @@ def main() -> None:
             broker.stop()
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs,"
           f" load average {os.getloadavg()[0]:.1f}\n")  # fmt: skip
-    print("| connections | messages/s (ACK after Kafka) | floor: Kafka alone, events/s | ratio |")
-    print("|---:|---:|---:|---:|")
-    for connections, listener, floor in rows:
-        print(f"| {connections} | {listener:,.0f} | {floor:,.0f} | {listener / floor:.2f} |")
+    print("| connections | messages/s, ACK after Kafka | floor: Kafka alone, events/s | ratio"
+          " | listener CPU per message |")  # fmt: skip
+    print("|---:|---:|---:|---:|---:|")
+    for connections, listener, floor, cpu in rows:
+        print(f"| {connections} | {listener:,.0f} | {floor:,.0f} | {listener / floor:.2f}"
+              f" | {cpu:,.0f} µs |")  # fmt: skip
 
 
-def _row(broker: Broker, work: Path, messages: int, connections: int) -> tuple[int, float, float]:
+Row = tuple[int, float, float, float]  # connections, messages/s, floor events/s, CPU µs/message
+
+
+def _row(broker: Broker, work: Path, messages: int, connections: int) -> Row:
     texts = _messages(messages)
-    return (
-        connections,
-        _through_listener(broker, work, texts, connections),
-        _floor(broker, len(texts), connections),
-    )
+    rate, cpu = _through_listener(broker, work, texts, connections)
+    return connections, rate, _floor(broker, len(texts), connections), cpu / len(texts) * 1e6
 
 
 def _messages(count: int) -> list[str]:
@@ -80,7 +83,10 @@ def _messages(count: int) -> list[str]:
     return texts[:count]
 
 
-def _through_listener(broker: Broker, work: Path, texts: list[str], connections: int) -> float:
+def _through_listener(
+    broker: Broker, work: Path, texts: list[str], connections: int
+) -> tuple[float, float]:
+    """Messages/s, and the CPU seconds the listener's process used for them."""
     topics = Topics(prefix=f"b{uuid.uuid4().hex[:8]}", partitions=12)
     settings = _settings(work)
     adapter = Hl7Adapter(settings, broker.bootstrap, topics, work / f"{topics.prefix}.log")
@@ -88,6 +94,8 @@ def _through_listener(broker: Broker, work: Path, texts: list[str], connections:
     try:
         shares = [texts[number::connections] for number in range(connections)]
         codes: list[bytes] = []
+        assert adapter.process is not None
+        cpu = cpu_seconds(adapter.process.pid)
         started = time.perf_counter()
         threads = [threading.Thread(target=_engine, args=(adapter.port, share, codes))
                    for share in shares]  # fmt: skip
@@ -96,11 +104,12 @@ def _through_listener(broker: Broker, work: Path, texts: list[str], connections:
         for thread in threads:
             thread.join()
         seconds = time.perf_counter() - started
+        cpu = cpu_seconds(adapter.process.pid) - cpu
     finally:
         adapter.stop()
     refused = [code for code in codes if b"MSA|AA|" not in code]
     assert not refused, refused[:3]
-    return len(texts) / seconds
+    return len(texts) / seconds, cpu
 
 
 def _engine(port: int, texts: list[str], codes: list[bytes]) -> None:

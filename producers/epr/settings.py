@@ -31,7 +31,8 @@ ArrivalMode = Literal["ambulance", "walk_in", "other"]
 
 MIN_KEY_BYTES = 32
 
-# HL7 table 0112 (discharge disposition), the UB-92 values v2.5 lists as suggested.
+# PV1-36 -> outcome. Table 0112 is user-defined (the standard suggests no values); these are the
+# US billing (UB) codes many EPRs ship with. A trust maps its own in its settings file.
 DEFAULT_DISPOSITIONS: dict[str, Outcome] = {
     "01": "discharged",  # home or self care
     "02": "transferred",  # another short-term general hospital

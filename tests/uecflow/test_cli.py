@@ -38,6 +38,7 @@ def reads_config(tmp: Path) -> dict[str, list[str]]:
         "sample": ["sample", "--start", "2025-11-20"],
         "produce": ["produce", str(SAMPLE), "--bootstrap", "127.0.0.1:1"],
         "gateway": ["gateway", "--openapi"],
+        "hl7": ["hl7", "--settings", str(tmp / "hl7.toml"), "--bootstrap", "127.0.0.1:1"],
         "simulate": ["simulate", "--hours", "1"],
         "alerts": ["alerts", "generate", "--out", str(tmp / "alerts")],
         "report": ["report", "--prometheus", "http://127.0.0.1:1", "--out", str(tmp / "r")],
