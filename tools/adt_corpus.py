@@ -8,11 +8,13 @@ admits, discharges, conversions to inpatient; an A03 sent before an A08 and a de
 sent after the discharge; messages sent twice; a registration cancelled (A11) and a discharge
 cancelled then sent again (A13); merges (A40); a discharge without an assigned location; HL7
 escapes and repeated fields; versions 2.3, 2.4 and 2.5.1, and one in 2.2; a lab result; an
-outpatient registration; a disposition the trust did not map.
+outpatient registration; a disposition the trust did not map. The same day is also there as the
+trust's FHIR feed would post it: each Encounter as it changes, and as hourly Bundles.
 """
 
 from __future__ import annotations
 
+import json
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -20,6 +22,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from events.contract import rfc3339
+from producers.epr.settings import FHIR_DTA_EXTENSION
 
 LONDON = ZoneInfo("Europe/London")
 TRUST, SITE, FACILITY = "RQX", "RQXM1", "HOMERTON"
@@ -56,6 +59,8 @@ _GIVEN = (
 _STREETS = ("Lavender Grove", "Mossbury Road", "Cresset Street", "Orsman Terrace")
 # PV1-36 codes (HL7 table 0112) by outcome, as the adapter's default mapping reads them.
 _DISPOSITIONS = {"discharged": "01", "transferred": "02", "left_before_treatment": "07"}
+# The same dispositions in SNOMED CT, as the FHIR feed codes them ("LBT" a trust's local code).
+_SNOMED = {"01": "306689006", "02": "19712007", "07": "LBT", "09": "306706006"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +106,25 @@ class Corpus:
     messages: list[Sent]
     patients: list[Patient]
     events: list[dict[str, object]]  # the truth: the mapping's events, ids of our own
+    encounters: list[Posted]  # the same day as FHIR: each Encounter as its state changes
+
+    def bundles(self) -> list[dict[str, object]]:
+        """The Encounters as FHIR `collection` Bundles, one per hour, in the order posted."""
+        hours: dict[datetime, list[dict[str, object]]] = {}
+        for posted in self.encounters:
+            hour = posted.at.replace(minute=0, second=0, microsecond=0)
+            hours.setdefault(hour, []).append({"resource": posted.encounter})
+        return [{"resourceType": "Bundle", "type": "collection", "timestamp": rfc3339(hour),
+                 "entry": entries} for hour, entries in hours.items()]  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Posted:
+    """One Encounter as the trust's FHIR feed posts it, and the HTTP status it must get."""
+
+    at: datetime
+    encounter: dict[str, object]
+    status: int
 
 
 def generate(start: datetime, seed: int, visits: int = 240) -> Corpus:
@@ -114,7 +138,8 @@ def generate(start: datetime, seed: int, visits: int = 240) -> Corpus:
         writer.visit(f"HOM{20260000 + number}", arrived, end, number)
     writer.oddities(start)
     messages = sorted(writer.messages, key=lambda sent: sent.at)
-    return Corpus(messages, writer.patients, writer.truth())
+    encounters = sorted(writer.encounters, key=lambda posted: posted.at)
+    return Corpus(messages, writer.patients, writer.truth(), encounters)
 
 
 class _Writer:
@@ -123,6 +148,8 @@ class _Writer:
         self.messages: list[Sent] = []
         self.patients: list[Patient] = []
         self.visits: list[Visit] = []
+        self.encounters: list[Posted] = []
+        self._fhir: dict[str, dict[str, object]] = {}
         self._control = 0
 
     def truth(self) -> list[dict[str, object]]:
@@ -170,6 +197,7 @@ class _Writer:
             self.send("A08", visit, left, ack="AA", delay=timedelta(minutes=3))
         if index % 13 == 0:  # the same discharge sent twice
             self.messages.append(self.messages[-1])
+            self.encounters.append(self.encounters[-1])
 
     def oddities(self, start: datetime) -> None:
         rng = self.rng
@@ -243,6 +271,39 @@ class _Writer:
             f"NTE|1||Seen in Resus\\T\\Majors \\F\\ {visit.patient.given} said \\S\\ ok \\E\\",
         ]
         self.messages.append(Sent(sent_at, "\r".join(segments) + "\r", ack))
+        self.encounter(trigger, visit, at, sent_at, disposition, location, patient_class, ack)
+
+    def encounter(
+        self,
+        trigger: str,
+        visit: Visit,
+        at: datetime,
+        sent_at: datetime,
+        disposition: str,
+        location: str,
+        patient_class: str,
+        ack: AckCode,
+    ) -> None:
+        """The visit's Encounter as the FHIR feed posts it after this message, if it changes."""
+        state = self._fhir.setdefault(visit.number, _encounter(visit, patient_class))
+        moment = rfc3339(at.replace(microsecond=0))
+        if trigger == "A04":
+            state["period"] = {"start": moment}
+        elif trigger == "A14":
+            state["extension"] = [{"url": FHIR_DTA_EXTENSION, "valueDateTime": moment}]
+        elif trigger in ("A03", "A06", "A11"):
+            state["status"] = "entered-in-error" if trigger == "A11" else "finished"
+            state["period"] = {**state["period"], "end": moment}  # type: ignore[dict-item]
+            code = "09" if trigger == "A06" else disposition
+            if code:
+                coding = [{"system": "http://snomed.info/sct", "code": _SNOMED.get(code, code)}]
+                state["hospitalization"] = {"dischargeDisposition": {"coding": coding}}
+            if not location:
+                state.pop("location")
+        else:
+            return
+        posted = json.loads(json.dumps(state))  # a copy, as sent then
+        self.encounters.append(Posted(sent_at, posted, 200 if ack == "AA" else 422))
 
     def msh(self, trigger: str, version: str, at: datetime, kind: str = "ADT") -> str:
         self._control += 1
@@ -303,6 +364,27 @@ def _pv1(
     if trigger == "A03":
         fields[45] = _ts(rng, at)
     return "PV1|" + "|".join(fields[1:]).rstrip("|")
+
+
+def _encounter(visit: Visit, patient_class: str) -> dict[str, object]:
+    """The Encounter's first state, with what an EPR puts about the patient (never read)."""
+    patient = visit.patient
+    born = patient.birth_date
+    return {
+        "resourceType": "Encounter",
+        "status": "in-progress",
+        "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode",
+                  "code": "EMER" if patient_class == "E" else "AMB"},
+        "identifier": [{"system": "https://fhir.homerton.nhs.uk/Id/visit", "value": visit.number}],
+        "contained": [{"resourceType": "Patient", "id": "p",
+                       "identifier": [{"system": "https://fhir.nhs.uk/Id/nhs-number",
+                                       "value": patient.nhs_number}],
+                       "name": [{"family": patient.family, "given": [patient.given]}],
+                       "birthDate": f"{born[:4]}-{born[4:6]}-{born[6:]}",
+                       "address": [{"line": [_STREETS[1]], "city": "London"}]}],
+        "subject": {"reference": "#p", "display": f"{patient.given} {patient.family}"},
+        "location": [{"location": {"identifier": {"value": FACILITY}}}],
+    }  # fmt: skip
 
 
 def _pid(patient: Patient) -> str:
