@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from producers.epr.settings import load_adapter_settings
 from producers.gateway.credentials import load_credentials
 from producers.simulator import cli as simulator
 from producers.simulator.gateway_sink import parse_tokens
@@ -48,7 +49,7 @@ def parsed(service: str) -> argparse.Namespace:
     return cli.parser(command(service)[0]).parse_args(command(service))
 
 
-@pytest.mark.parametrize("service", ["worker", "gateway", "simulator"])
+@pytest.mark.parametrize("service", ["worker", "gateway", "simulator", "hl7-homerton"])
 def test_options_are_spelled_in_full(service: str) -> None:
     # argparse takes `--data` for `--data-dir`: a renamed option would still parse as a prefix.
     known = {option for action in parser_of(service)._actions for option in action.option_strings}
@@ -71,6 +72,23 @@ def test_the_gateway_command_parses() -> None:
     assert args.bootstrap == KAFKA
     assert args.host == "0.0.0.0"
     assert args.credentials is not None
+
+
+def test_the_hl7_listener_and_the_gateway_read_the_same_loadable_epr_settings(
+    registry: Registry,
+) -> None:
+    args = parsed("hl7-homerton")
+    assert (args.bootstrap, args.host) == (KAFKA, "0.0.0.0")
+    assert args.port in container_ports("hl7-homerton")
+    assert [str(args.settings)] == [str(path) for path in parsed("gateway").epr_settings]
+    settings = load_adapter_settings(repo_path("hl7-homerton", str(args.settings)), registry)
+    assert settings.trust == "RQX"
+    # Demo-only: the key is public in this repository, and says so.
+    assert b"DEMO-ONLY" in settings.keys[0][1]
+    (hl7_job,) = [
+        job for job in prometheus_config()["scrape_configs"] if job["job_name"] == "uecflow-hl7"
+    ]
+    assert hl7_job["static_configs"][0]["targets"] == [f"hl7-homerton:{args.metrics_port}"]
 
 
 def test_the_simulator_command_parses() -> None:
