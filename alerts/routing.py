@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from streams.core.intake import Stream
 from uecflow.config import Email, Registry
 
 SCC = "scc"
@@ -60,8 +61,18 @@ def alertmanager_config(registry: Registry) -> dict[str, Any]:
             {
                 # One page per problem: while a central component is down, every site's feed
                 # is silent for that one reason, and each trust would be paged for each feed.
-                "source_matchers": [f'to="{PLATFORM}"'],
+                # Central means no trust: a trust's own listener down is the next rule.
+                "source_matchers": [f'to="{PLATFORM}"', 'trust=""'],
                 "target_matchers": [f'alertname=~"{"|".join(PER_SITE_FEED_ALERTS)}"'],
+            },
+            {
+                # A trust's HL7 listener down silences that trust's A&E feeds only.
+                "source_matchers": [f'to="{PLATFORM}"', 'trust=~".+"'],
+                "target_matchers": [
+                    f'alertname=~"{"|".join(PER_SITE_FEED_ALERTS)}"',
+                    f'stream="{Stream.AE.value}"',
+                ],
+                "equal": ["trust"],
             },
         ],
         "receivers": [

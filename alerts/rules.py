@@ -27,6 +27,7 @@ CENSUS = METRIC["ae_in_department"].prometheus
 TOTALS = "uecflow-totals"  # the recording rules' group, and the alerts that read them
 JOB = "uecflow-worker"  # the Prometheus scrape job of the workers
 GATEWAY_JOB = "uecflow-gateway"
+HL7_JOB = "uecflow-hl7"  # each trust's `uecflow hl7`, its target labelled with the trust
 SITE_BOARD, OVERVIEW_BOARD = "uecflow-site", "uecflow-scc-overview"  # dashboards/build.py
 STREAM_WORDS = {
     Stream.AE.value: "A&E",
@@ -267,6 +268,21 @@ def _stale_and_system(registry: Registry, name: str) -> list[Alert]:
             per_site=False,
             to=PLATFORM,
         ),
+        Alert(
+            "UecflowHl7ListenerDown", "uecflow-feeds",
+            f'up{{job="{HL7_JOB}"}} == 0',
+            "gateway_down", "critical",
+            f"{trust_name(registry)}'s HL7 listener {{{{ $labels.instance }}}} is down: its EPR"
+            " cannot send A&E events",
+            "Prometheus cannot scrape this trust's HL7 listener (uecflow hl7). The trust's"
+            " integration engine holds its ADT messages and retries; its A&E feeds go stale"
+            " (those pages are held back while this fires). Restart it: messages already"
+            " acknowledged AA are on Kafka, and the engine resends the rest in order.",
+            kept=False,
+            per_site=False,
+            to=PLATFORM,
+        ),
+        _hl7_refusals(registry),
         _trust_rejections(registry),
         Alert(
             "UecflowEventsRejected", "uecflow-feeds",
@@ -339,6 +355,32 @@ def _trust_rejections(registry: Registry) -> Alert:
         " {{ .Value | humanize }}; {{ end }}each rejected event's reason is in the gateway's"
         " answer to the trust's engine. Ask the trust's integration team to fix what it sends;"
         " the events it resends after the fix are counted as usual.",
+        kept=False,
+        per_site=False,
+    )  # fmt: skip
+
+
+def _hl7_refusals(registry: Registry) -> Alert:
+    """A trust whose HL7 messages the listener refuses (AE/AR) at more than the configured share:
+    each is a dead letter, and the engine's error queue holds them."""
+    share = registry.alerting.trust_rejected_share
+    messages = "uecflow_hl7_messages_total"
+    refused = f'sum by (trust) (increase({messages}{{result="refused"}}[15m]))'
+    answered = f"sum by (trust) (increase({messages}[15m]))"
+    top = (
+        "topk(3, sum by (trigger, ack) (increase(uecflow_hl7_messages_total{trust='%s',"
+        "result='refused'}[15m])))"
+    )
+    return Alert(
+        "UecflowTrustHl7MessagesRefused", "uecflow-feeds",
+        f"{refused} / {answered} > {share:g}",
+        "rejected", "warning",
+        f"{trust_name(registry)}: the HL7 listener refused {{{{ $value | humanizePercentage }}}}"
+        f" of its messages in 15 min (more than {share:.0%})",
+        f'Refused by trigger and ACK: {{{{ range printf "{top}" $labels.trust | query }}}}'
+        "{{ .Labels.trigger }} {{ .Labels.ack }} {{ .Value | humanize }}; {{ end }}each ACK"
+        " says why (MSA-3), as does its dead letter. Ask the trust's integration team to fix the"
+        " mapping (docs/epr-adapters.md) and resend; resent messages are counted as usual.",
         kept=False,
         per_site=False,
     )  # fmt: skip

@@ -363,7 +363,8 @@ def _alert_words(registry: Registry) -> dict[str, str]:
     words = {}
     for alert in alerts(registry):
         spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", alert.name.removeprefix("Uecflow"))
-        words[alert.name] = (spaced[0] + spaced[1:].lower()).replace("opel", "OPEL")
+        sentence = spaced[0] + spaced[1:].lower()
+        words[alert.name] = re.sub(r"\b[Hh]l7\b", "HL7", sentence.replace("opel", "OPEL"))
     return words
 
 

@@ -104,11 +104,15 @@ def test_a_critical_alert_silences_the_same_sites_warnings_only() -> None:
 
 def test_a_central_fault_holds_back_every_sites_staleness_pages_and_nothing_else() -> None:
     routing = yaml.safe_load((GENERATED / ROUTING).read_text())
+    stale = 'alertname=~"UecflowFeedStale|UecflowFeedNeverReported"'
     assert routing["inhibit_rules"][1:] == [
+        {"source_matchers": ['to="platform"', 'trust=""'], "target_matchers": [stale]},
         {
-            "source_matchers": ['to="platform"'],
-            "target_matchers": ['alertname=~"UecflowFeedStale|UecflowFeedNeverReported"'],
-        }
+            # A trust's own HL7 listener: only that trust's A&E feeds.
+            "source_matchers": ['to="platform"', 'trust=~".+"'],
+            "target_matchers": [stale, 'stream="ae"'],
+            "equal": ["trust"],
+        },
     ]
     central = {alert.name for alert in alerts(load_registry(None)) if alert.to == "platform"}
     assert central == {
@@ -116,6 +120,7 @@ def test_a_central_fault_holds_back_every_sites_staleness_pages_and_nothing_else
         "UecflowGatewayDown",
         "UecflowGatewayRefusingMost",
         "UecflowFeedsStaleAcrossSites",
+        "UecflowHl7ListenerDown",
     }
 
 
