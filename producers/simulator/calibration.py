@@ -104,20 +104,30 @@ _MINUTES_A_DAY = 24 * 60.0
 # Queen's: "its ED, built for 325 patients a day, sees over 650" (NEL figures in DOMAIN.md);
 # the sample's ordinary weekday (600) is a little below what the simulator should reach.
 _QUEENS = replace(PROFILES["RF4QH"], attendances=650)
+# Fitted to "about 10,000 ED attendances in the week before Christmas 2022" at Barts Health
+# (DOMAIN.md): its sites see this many more walk-ins than the sample's ordinary weekday.
+BARTS_WALK_IN_FACTOR = 1.3
+
+
+def _barts(code: str) -> SiteProfile:
+    profile = PROFILES[code]
+    walk_ins = (profile.attendances - profile.ambulances) * BARTS_WALK_IN_FACTOR
+    return replace(profile, attendances=round(walk_ins) + profile.ambulances)
+
 
 # Fitted by running the model (producers/SIMULATOR.md): four-hour performance follows
 # `decision_time`, handover delays `spaces`, 08:00 occupancy `ga_beds`.
 _SITES: dict[str, SiteCalibration] = {
     "R1H12": SiteCalibration(
-        PROFILES["R1H12"], decision_time=0.733, spaces=0.92, ga_beds=435, escalation_beds=24
+        _barts("R1H12"), decision_time=0.733, spaces=0.92, ga_beds=450, escalation_beds=24
     ),
-    "R1HKH": SiteCalibration(PROFILES["R1HKH"], decision_time=0.669, spaces=0.85, ga_beds=296),
-    "R1HNH": SiteCalibration(PROFILES["R1HNH"], decision_time=0.75, spaces=0.99, ga_beds=281),
+    "R1HKH": SiteCalibration(_barts("R1HKH"), decision_time=0.669, spaces=0.72, ga_beds=315),
+    "R1HNH": SiteCalibration(_barts("R1HNH"), decision_time=0.75, spaces=0.99, ga_beds=288),
     "RF4QH": SiteCalibration(
-        _QUEENS, decision_time=1.335, spaces=0.99, ga_beds=576, escalation_beds=24
+        _QUEENS, decision_time=1.335, spaces=0.99, ga_beds=565, escalation_beds=24
     ),
-    "RF4DG": SiteCalibration(PROFILES["RF4DG"], decision_time=1.313, spaces=1.56, ga_beds=288),
-    "RQXM1": SiteCalibration(PROFILES["RQXM1"], decision_time=0.49, spaces=0.95, ga_beds=346),
+    "RF4DG": SiteCalibration(PROFILES["RF4DG"], decision_time=1.313, spaces=1.56, ga_beds=262),
+    "RQXM1": SiteCalibration(PROFILES["RQXM1"], decision_time=0.49, spaces=0.95, ga_beds=305),
 }
 
 
@@ -169,10 +179,8 @@ HANDOVER_MINUTES = (5.0, 12.0, 30.0)  # assumed: triangular (low, mode, high), s
 # handover or 15 minutes after arrival, whichever is earlier.
 AMBULANCE_CLOCK_START_MINUTES = 15.0
 # Sourced: London's release to respond (since January 2023, DOMAIN.md): a crew kept waiting this
-# long hands over into corridor care, if the department has a corridor trolley free (assumed:
-# half as many as treatment spaces).
+# long hands over into corridor care, unconditionally: it is the rule, not a spare trolley.
 RELEASE_TO_RESPOND_MINUTES = 45.0
-CORRIDOR_SHARE = 0.5
 TRANSFER_TO_WARD_MINUTES = (15.0, 60.0)  # assumed
 # Assumed. Hours a walk-in waits for treatment before giving up: about 2% of those kept waiting
 # 4 hours leave (left before treatment), one in eight of those kept 8 hours.
@@ -195,11 +203,16 @@ DISCHARGES_BY_HOUR = (
     0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.2, 0.5, 1.0, 2.0, 3.5,
     5.0, 6.5, 7.5, 8.0, 7.5, 6.5, 5.0, 3.5, 2.0, 1.0, 0.5, 0.2,
 )  # fmt: skip
-WEEKEND_DISCHARGE_RATE = 0.7  # chance a patient medically fit at the weekend goes before Monday
+# Assumed. Hours from a pathway 0 patient being found medically fit to leaving the ward.
+DISCHARGE_PREPARATION = Lognormal(0.5, 0.5)
+WEEKEND_DISCHARGE_RATE = 0.7
+# Assumed. Hours from a discharge to the bed being ready for the next patient: cleaned, the
+# ward told, the bed manager's allocation made.
+BED_TURNAROUND_HOURS = 2.0  # chance a patient medically fit at the weekend goes before Monday
 # Assumed, all three: how a site responds to bed pressure. Without them a bed-saturated site
 # (Whipps Cross) gridlocks within days. Open a ward's escalation beds when this many admitted
 # patients wait for a bed.
-ESCALATION_TRIGGER = 8
+ESCALATION_TRIGGER = 15
 # While patients wait for a bed, from 08:00 to 20:00 the discharge lounge takes up to this many
 # ready patients an hour out of their beds before their discharge slot.
 DISCHARGE_LOUNGE_HOURS = (8, 20)

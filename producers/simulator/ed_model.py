@@ -163,8 +163,6 @@ class SiteModel:
             self._bed_found,
         )
         self.cubicles: Pool[Conveyance] = Pool(calibration.majors_spaces, self._enter_cubicle)
-        corridor = round(calibration.majors_spaces * cal.CORRIDOR_SHARE)
-        self.corridor: Pool[Conveyance] = Pool(corridor, self._enter_corridor)
         self.majors: Pool[Patient] = Pool(calibration.majors_clinicians, self._start_workup)
         self.minors: Pool[Patient] = Pool(calibration.minors_clinicians, self._start_treatment)
         self.utc: Pool[Patient] = Pool(calibration.utc_clinicians, self._start_treatment)
@@ -360,18 +358,15 @@ class SiteModel:
         )
 
     def _release(self, conveyance: Conveyance) -> None:
-        """London's release to respond: after 45 minutes the crew hands over into corridor care,
-        if the corridor has a trolley free (or as soon as it has)."""
+        """London's release to respond: after 45 minutes the crew hands over whatever the
+        department's state, into corridor care (a chair or trolley that holds no cubicle)."""
         if not conveyance.gone:
-            self.corridor.request(conveyance)
+            self._enter(conveyance, None)
 
     def _enter_cubicle(self, conveyance: Conveyance) -> None:
         self._enter(conveyance, self.cubicles)
 
-    def _enter_corridor(self, conveyance: Conveyance) -> None:
-        self._enter(conveyance, self.corridor)
-
-    def _enter(self, conveyance: Conveyance, space: Pool[Conveyance]) -> None:
+    def _enter(self, conveyance: Conveyance, space: Pool[Conveyance] | None) -> None:
         conveyance.gone = True
         conveyance.patient.space = space
         low, mode, high = cal.HANDOVER_MINUTES

@@ -24,7 +24,6 @@ from producers.simulator.scheduler import Scheduler
 
 _DISCHARGE_CDF = [c / sum(cal.DISCHARGES_BY_HOUR) for c in accumulate(cal.DISCHARGES_BY_HOUR)]
 _PATHWAY_CDF = list(accumulate(share for share, _ in cal.PATHWAYS))
-WARD_ROUND_HOURS = (9.0, 12.0)  # London time: when patients are judged medically fit
 BEDS_PER_WARD = 28
 
 
@@ -66,6 +65,7 @@ class Ward:
     escalation_open: bool = False
     occupied: int = 0
     nctr: int = 0
+    turning_round: int = 0  # empty, but not yet cleaned and ready for the next patient
 
     @property
     def open_beds(self) -> int:
@@ -73,7 +73,7 @@ class Ward:
 
     @property
     def free(self) -> int:
-        return self.open_beds - self.occupied
+        return self.open_beds - self.occupied - self.turning_round
 
 
 @dataclass(slots=True, eq=False)
@@ -155,7 +155,7 @@ class GeneralWards(Generic[Patient]):
                 closed[0].escalation_open = True
         elif not self.waiting:
             for ward in self.wards:
-                if ward.escalation_open and ward.occupied <= ward.core:
+                if ward.escalation_open and ward.occupied + ward.turning_round <= ward.core:
                     ward.escalation_open = False
                     break
         first, last = cal.DISCHARGE_LOUNGE_HOURS
@@ -187,17 +187,22 @@ class GeneralWards(Generic[Patient]):
         self.scheduler.at(now + days * DAY, self._judge_fit, Inpatient(ward, patient.stay))
 
     def _judge_fit(self, patient: Inpatient) -> None:
-        # Judged at the next morning ward round; a pathway's support may take days to arrange.
-        fit_at = _next_ward_round(self.scheduler.now, patient.stay.ward_round_u)
+        # Ward and board rounds find medically fit patients through the day, at the pace the
+        # wards discharge them: the census then moves little from hour to hour.
+        fit_at = _discharge_slot(self.scheduler.now, patient.stay.ward_round_u, _EVERY_DAY)
         self.scheduler.at(fit_at, self._become_fit, patient)
 
     def _become_fit(self, patient: Inpatient) -> None:
         patient.medically_fit = True
         patient.ward.nctr += 1
         stay = patient.stay
-        ready = self.scheduler.now + _pathway_days(stay) * DAY
+        days = _pathway_days(stay)
+        ready = self.scheduler.now + days * DAY
         self.scheduler.at(ready, self._support_arranged, patient)
-        leaves = _discharge_slot(ready, stay.discharge_hour_u, stay.weekend_u)
+        if days:  # support arranged: they leave at a discharge slot of that day or the next
+            leaves = _discharge_slot(ready, stay.discharge_hour_u, stay.weekend_u)
+        else:  # home the same day once medicines, letter and transport are ready
+            leaves = ready + cal.DISCHARGE_PREPARATION.quantile(stay.discharge_hour_u) * HOUR
         self.scheduler.at(leaves, self._discharge, patient)
 
     def _support_arranged(self, patient: Inpatient) -> None:
@@ -209,8 +214,14 @@ class GeneralWards(Generic[Patient]):
             return
         patient.left = True
         self.ready.pop(patient, None)
-        patient.ward.occupied -= 1
-        patient.ward.nctr -= patient.medically_fit
+        ward = patient.ward
+        ward.occupied -= 1
+        ward.nctr -= patient.medically_fit
+        ward.turning_round += 1
+        self.scheduler.after(cal.BED_TURNAROUND_HOURS * HOUR, self._bed_ready, ward)
+
+    def _bed_ready(self, ward: Ward) -> None:
+        ward.turning_round -= 1
         self._fill_beds()
 
 
@@ -256,48 +267,27 @@ def _pathway_days(stay: StayFate) -> float:
     return 0.0 if wait is None else wait.quantile(stay.pathway_wait_u)
 
 
+_EVERY_DAY = 0.0  # a weekend draw that always allows: rounds find fit patients at weekends too
 # From the clinical stay's end to leaving, for pathway 0: the next ward round, then the slot.
 _MEAN_DAYS_TO_LEAVE = 0.5
 _LONGEST_STAY_DAYS = 25.0  # longer stays are rare enough to weigh as this long when sampling
 
 
-def _next_ward_round(after: float, u: float) -> float:
-    first, last = WARD_ROUND_HOURS
+def _discharge_slot(after: float, hour_u: float, weekend_u: float) -> float:
+    """A discharge, or the round that finds a patient medically fit: at the patient's drawn
+    point of the day's discharge curve, on the first day from `after` on where that point is
+    still to come and that is a weekday (or a weekend day, if their weekend draw allows)."""
     day = local_hour(after).day
     while True:
-        at = at_local(day, first + (last - first) * u)
-        if at >= after:
-            return at
+        if day.weekday() < 5 or weekend_u < cal.WEEKEND_DISCHARGE_RATE:
+            at = at_local(day, _discharge_hours(hour_u * _LAST_SLOT_SHARE))
+            if at >= after:
+                return at
         day = next_day(day)
 
 
-def _discharge_slot(ready: float, hour_u: float, weekend_u: float) -> float:
-    """The patient's discharge: at the patient's drawn point of the discharge curve among the
-    hours left on the day they are ready (a weekday, or a weekend if their weekend draw
-    allows), else on the next such day."""
-    day, after = local_hour(ready).day, _hours_into_day(ready)
-    while True:
-        if day.weekday() < 5 or weekend_u < cal.WEEKEND_DISCHARGE_RATE:
-            done = _discharged_by(after)
-            if done < _LAST_SLOT_SHARE:
-                return max(ready, at_local(day, _discharge_hours(done + (1 - done) * hour_u)))
-        day, after = next_day(day), 0.0
-
-
-# Ready later than this share of the day's discharges: the patient goes tomorrow instead.
+# The latest point of the day's discharge curve drawn: the last few hours hold hardly any.
 _LAST_SLOT_SHARE = 0.97
-
-
-def _hours_into_day(at: float) -> float:
-    hour = local_hour(at)
-    return hour.hour + (at - hour.starts) / HOUR
-
-
-def _discharged_by(hours: float) -> float:
-    """The share of a day's discharges made by `hours` into the day."""
-    whole = min(int(hours), 23)
-    below = _DISCHARGE_CDF[whole - 1] if whole else 0.0
-    return below + (_DISCHARGE_CDF[whole] - below) * (hours - whole)
 
 
 def _discharge_hours(share: float) -> float:
