@@ -4,7 +4,8 @@ Demand comes from the sample generator's per-site profiles (`SiteProfile`: NHS E
 A&E statistics and UEC sitreps, the NEL joint forward plan 2023/24; see DOMAIN.md). What is not
 published per site (decision times, treatment spaces, G&A beds) was fitted by running the model
 so that a normal winter weekday gives each site's four-hour performance, 08:00 occupancy and
-handover delays; producers/SIMULATOR.md has the figures and how close they come. Each NEL-wide
+handover delays; docs/simulator.md has the figures and how close they come, and
+`uecflow simulate --calibration-report` measures them again. Each NEL-wide
 parameter below says whether it is fitted (to which published figure), sourced, or assumed (a
 plausible modelling choice with no NEL figure behind it).
 """
@@ -115,19 +116,21 @@ def _barts(code: str) -> SiteProfile:
     return replace(profile, attendances=round(walk_ins) + profile.ambulances)
 
 
-# Fitted by running the model (producers/SIMULATOR.md): four-hour performance follows
-# `decision_time`, handover delays `spaces`, 08:00 occupancy `ga_beds`.
+# Fitted by running the model (`uecflow simulate --calibration-report`, docs/simulator.md):
+# four-hour performance follows `decision_time`, handover delays `spaces`, 08:00 occupancy and
+# waits after a decision to admit `ga_beds`. Whipps Cross has so few cubicles that most crews
+# wait for the release at 45 minutes: its handover delays then saturate in a surge.
 _SITES: dict[str, SiteCalibration] = {
     "R1H12": SiteCalibration(
         _barts("R1H12"), decision_time=0.733, spaces=0.92, ga_beds=450, escalation_beds=24
     ),
-    "R1HKH": SiteCalibration(_barts("R1HKH"), decision_time=0.669, spaces=0.72, ga_beds=315),
+    "R1HKH": SiteCalibration(_barts("R1HKH"), decision_time=0.669, spaces=0.25, ga_beds=315),
     "R1HNH": SiteCalibration(_barts("R1HNH"), decision_time=0.75, spaces=0.99, ga_beds=288),
     "RF4QH": SiteCalibration(
-        _QUEENS, decision_time=1.335, spaces=0.99, ga_beds=565, escalation_beds=24
+        _QUEENS, decision_time=1.335, spaces=0.99, ga_beds=540, escalation_beds=24
     ),
-    "RF4DG": SiteCalibration(PROFILES["RF4DG"], decision_time=1.313, spaces=1.56, ga_beds=262),
-    "RQXM1": SiteCalibration(PROFILES["RQXM1"], decision_time=0.49, spaces=0.95, ga_beds=305),
+    "RF4DG": SiteCalibration(PROFILES["RF4DG"], decision_time=1.313, spaces=1.56, ga_beds=252),
+    "RQXM1": SiteCalibration(PROFILES["RQXM1"], decision_time=0.49, spaces=0.95, ga_beds=290),
 }
 
 
@@ -175,6 +178,7 @@ UTC_TREATMENT = Lognormal(35.0, 0.6)
 MH_PLACEMENT = Lognormal(440.0, 1.0)
 MH_PLACEMENT_CAP = 36 * 60.0  # minutes: by then a bed is found out of area
 HANDOVER_MINUTES = (5.0, 12.0, 30.0)  # assumed: triangular (low, mode, high), space free
+RELEASED_HANDOVER_MINUTES = (5.0, 10.0, 20.0)  # assumed: the same, released into the corridor
 # Sourced (NHS England A&E waiting times rules): an ambulance patient's four-hour clock starts at
 # handover or 15 minutes after arrival, whichever is earlier.
 AMBULANCE_CLOCK_START_MINUTES = 15.0

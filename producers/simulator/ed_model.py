@@ -1,8 +1,9 @@
 """One site as a discrete-event model: its emergency department, ambulances and G&A wards.
 
 Walk-ins and ambulances arrive as non-homogeneous Poisson processes (hour of day, day of week,
-winter). An ambulance patient is handed over only when a treatment space (a cubicle or corridor
-trolley) is free, and keeps it until they leave the department; walk-ins are assessed seated.
+winter). An ambulance patient is handed over when a cubicle is free, and keeps it until they
+leave the department, or at 45 minutes into corridor care whatever the department's state
+(London's release to respond); walk-ins are assessed seated.
 Every patient then waits for a clinician (majors, minors or the urgent treatment centre). A
 patient with a decision to admit waits for a ward bed, which frees only when an inpatient goes
 home: so bed pressure fills the spaces and holds ambulances at the door. Four-hour performance,
@@ -67,7 +68,7 @@ class Patient:
     admit_chance: float
     arrived_at: float | None = None
     dta_at: float | None = None
-    space: Pool[Conveyance] | None = None  # the cubicle or corridor trolley they hold
+    space: Pool[Conveyance] | None = None  # the cubicle they hold (None: corridor or seated)
     started: bool = False  # a clinician has started: the patient no longer gives up
     gone: bool = False
 
@@ -85,7 +86,7 @@ class Conveyance:
     token: str
     patient: Patient
     arrived_at: float
-    gone: bool = False  # placed in a cubicle or the corridor: no longer queueing for either
+    gone: bool = False  # placed in a cubicle or released to the corridor: no longer queueing
 
 
 class _Waiting(Protocol):
@@ -369,7 +370,8 @@ class SiteModel:
     def _enter(self, conveyance: Conveyance, space: Pool[Conveyance] | None) -> None:
         conveyance.gone = True
         conveyance.patient.space = space
-        low, mode, high = cal.HANDOVER_MINUTES
+        # A crew released at 45 minutes hands over at once, in the corridor: no cubicle to ready.
+        low, mode, high = cal.HANDOVER_MINUTES if space else cal.RELEASED_HANDOVER_MINUTES
         minutes = _triangular(conveyance.patient.fate.handover_u, low, mode, high)
         self.scheduler.after(minutes * MINUTE, self._hand_over, conveyance)
 
