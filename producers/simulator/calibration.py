@@ -202,7 +202,8 @@ PATHWAYS: tuple[tuple[float, Lognormal | None], ...] = (
     (0.05, Lognormal(2.5, 0.7)),
     (0.04, Lognormal(4.0, 0.7)),
 )
-# Assumed. Relative discharges by London hour: wards discharge in the afternoon, hardly at night.
+# Assumed. Relative discharges by London hour: wards discharge in the afternoon, hardly at night;
+# rounds find patients medically fit at the same pace.
 DISCHARGES_BY_HOUR = (
     0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.2, 0.5, 1.0, 2.0, 3.5,
     5.0, 6.5, 7.5, 8.0, 7.5, 6.5, 5.0, 3.5, 2.0, 1.0, 0.5, 0.2,

@@ -83,33 +83,42 @@ def measure(scenario: str, seed: int, registry: Registry) -> MonthFigures:
     month = ae.snapshot(end - timedelta(seconds=1))
     departed = {code: month.sites[code].departed_month for code in registry.sites}
     by_hour = [_beds_at(beds, days, hour) for hour in range(24)]
-    handed = FlowParts.total(ambulance.snapshot(_end_of(day)).parts_of((WHIPPS,)) for day in days)
-    queens = FlowParts.total(ambulance.snapshot(_end_of(day)).parts_of((QUEENS,)) for day in days)
-    week = [WEEK_BEFORE_CHRISTMAS + timedelta(days=day) for day in range(7)]
-    barts = FlowParts.total(ae.snapshot(_end_of(day)).parts_of(BARTS) for day in week)
-    nel = _sum(by_hour[SITREP_HOUR].values())
-    whipps = by_hour[SITREP_HOUR][WHIPPS]
-    figures = {
-        "Queen's attendances a day": departed[QUEENS].departures / MONTH_DAYS,
-        "Queen's ambulances a day": queens.arrived.ambulance_today / MONTH_DAYS,
-        "BHRUT type 1 four-hour": _four_hour(departed, BHRUT),
-        "Homerton type 1 four-hour": _four_hour(departed, HOMERTON),
-        "Whipps Cross G&A occupancy 08:00": whipps.occupied / whipps.open,
-        "Whipps Cross handovers over 60 min": handed.handed_over_today.over_60
-        / handed.handed_over_today.handovers,
-        "NEL G&A beds medically fit 08:00": nel.nctr / nel.occupied,
-        "NEL mental-health over 12 h": _mental_health_over_12h(departed.values()),
-        "Barts Health week before Christmas": barts.arrived.ae_today,
-    }
     return MonthFigures(
         scenario,
         seed,
-        figures,
+        _figures(ae, ambulance, days, departed, by_hour[SITREP_HOUR]),
         tuple(_medically_fit(_sum(sites.values())) for sites in by_hour),
         {code: d.dta_4_to_12h + d.trolley_waits for code, d in departed.items()},
         {code: d.trolley_waits for code, d in departed.items()},
         _longest_ambulance_wait(ambulance, end) / HOUR,
     )
+
+
+def _figures(
+    ae: FlowState,
+    ambulance: FlowState,
+    days: Sequence[datetime],
+    departed: dict[str, DepartureCounts],
+    sitrep: dict[str, BedCounts],
+) -> dict[str, float]:
+    """Each published figure's simulated value, named as in `PUBLISHED`."""
+    evenings = [ambulance.snapshot(_end_of(day)) for day in days]
+    whipps_handovers = FlowParts.total(s.parts_of((WHIPPS,)) for s in evenings).handed_over_today
+    queens_ambulances = sum(s.sites[QUEENS].arrived.ambulance_today for s in evenings)
+    week = [WEEK_BEFORE_CHRISTMAS + timedelta(days=day) for day in range(7)]
+    barts = FlowParts.total(ae.snapshot(_end_of(day)).parts_of(BARTS) for day in week)
+    nel, whipps = _sum(sitrep.values()), sitrep[WHIPPS]
+    return {
+        "Queen's attendances a day": departed[QUEENS].departures / len(days),
+        "Queen's ambulances a day": queens_ambulances / len(days),
+        "BHRUT type 1 four-hour": _four_hour(departed, BHRUT),
+        "Homerton type 1 four-hour": _four_hour(departed, HOMERTON),
+        "Whipps Cross G&A occupancy 08:00": whipps.occupied / whipps.open,
+        "Whipps Cross handovers over 60 min": whipps_handovers.over_60 / whipps_handovers.handovers,
+        "NEL G&A beds medically fit 08:00": _medically_fit(nel),
+        "NEL mental-health over 12 h": _mental_health_over_12h(departed.values()),
+        "Barts Health week before Christmas": barts.arrived.ae_today,
+    }
 
 
 def _states(events: Iterable[Event], registry: Registry) -> tuple[FlowState, ...]:

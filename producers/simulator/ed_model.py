@@ -371,7 +371,9 @@ class SiteModel:
         conveyance.gone = True
         conveyance.patient.space = space
         # A crew released at 45 minutes hands over at once, in the corridor: no cubicle to ready.
-        low, mode, high = cal.HANDOVER_MINUTES if space else cal.RELEASED_HANDOVER_MINUTES
+        low, mode, high = (
+            cal.HANDOVER_MINUTES if space is not None else cal.RELEASED_HANDOVER_MINUTES
+        )
         minutes = _triangular(conveyance.patient.fate.handover_u, low, mode, high)
         self.scheduler.after(minutes * MINUTE, self._hand_over, conveyance)
 

@@ -1,10 +1,12 @@
 """A site's wards: adult G&A beds that admitted patients wait for, and the wards' bed states.
 
-A patient admitted from the ED takes a bed only when one is free. They stay for the clinical
-part of their admission, are judged medically fit (no criteria to reside) at a morning ward
-round, wait for their discharge pathway's support if they need any, and leave at the next
-discharge slot (afternoons; fewer at weekends). Occupancy, medically fit patients and the queue
-of patients waiting in the ED for a bed all follow from that.
+A patient admitted from the ED takes a bed only when one is free: beds free as inpatients leave
+and are ready for the next patient after a turnaround. Inpatients stay for the clinical part of
+their admission and are found medically fit (no criteria to reside) by a ward or board round,
+through the day at the pace the wards discharge. Pathway 0 patients go home within the hour;
+the others wait for their pathway's support and leave at a discharge slot (mostly afternoons;
+fewer at weekends). Occupancy, medically fit patients and the queue of patients waiting in the
+ED for a bed all follow from that.
 """
 
 from __future__ import annotations
@@ -268,7 +270,7 @@ def _pathway_days(stay: StayFate) -> float:
 
 
 _EVERY_DAY = 0.0  # a weekend draw that always allows: rounds find fit patients at weekends too
-# From the clinical stay's end to leaving, for pathway 0: the next ward round, then the slot.
+# From the clinical stay's end to leaving, for pathway 0: the round that finds them fit, then home.
 _MEAN_DAYS_TO_LEAVE = 0.5
 _LONGEST_STAY_DAYS = 25.0  # longer stays are rare enough to weigh as this long when sampling
 
