@@ -45,6 +45,10 @@ _OFFSET = re.compile(r"^\+(\d+(?:\.\d+)?)([hm])$")
 
 def _run(args: argparse.Namespace, registry: Registry) -> int:
     if args.calibration_report:
+        if args.drill or args.scenario or args.site:
+            raise UsageError(
+                "--calibration-report runs its own months: no --drill, --scenario or --site"
+            )
         return _calibration_report(registry)
     try:
         return _simulate(args, registry)
@@ -289,7 +293,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "Instead of events, the calibration report: a normal and a winter-surge December over"
         " seeds 7, 11 and 23, every calibrated figure against its published value, and the"
         " checks a real winter passes. Exit status 1 if any is out of tolerance.",
-    ).add_argument("--calibration-report", action="store_true", help="print it (a few minutes)")
+    ).add_argument("--calibration-report", action="store_true", help="print it (one to two minutes on two cores)")
     out = parser.add_argument_group("where to")
     target = out.add_mutually_exclusive_group()
     target.add_argument(

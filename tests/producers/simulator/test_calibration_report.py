@@ -136,3 +136,13 @@ def test_the_command_exits_0_when_everything_is_within_tolerance(
     monkeypatch.setattr("producers.simulator.cli.ProcessPoolExecutor", ThreadPoolExecutor)
     assert uecflow(["simulate", "--calibration-report"]) == 0
     assert "FAIL" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "option", [["--scenario", "winter-surge"], ["--site", "RQXM1"], ["--drill", "mffd"]]
+)
+def test_the_report_refuses_options_that_would_change_what_it_measures(
+    option: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert uecflow(["simulate", "--calibration-report", *option]) == 2
+    assert "--calibration-report" in capsys.readouterr().err
