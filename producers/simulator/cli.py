@@ -293,7 +293,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "Instead of events, the calibration report: a normal and a winter-surge December over"
         " seeds 7, 11 and 23, every calibrated figure against its published value, and the"
         " checks a real winter passes. Exit status 1 if any is out of tolerance.",
-    ).add_argument("--calibration-report", action="store_true", help="print it (one to two minutes on two cores)")
+    ).add_argument(
+        "--calibration-report",
+        action="store_true",
+        help="print it (one to two minutes on two cores)",
+    )
     out = parser.add_argument_group("where to")
     target = out.add_mutually_exclusive_group()
     target.add_argument(
