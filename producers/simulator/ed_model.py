@@ -161,6 +161,7 @@ class SiteModel:
             calibration,
             self._rng("wards"),
             self._stay_factor,
+            self._support_factor,
             self._bed_found,
         )
         self.cubicles: Pool[Conveyance] = Pool(calibration.majors_spaces, self._enter_cubicle)
@@ -492,6 +493,9 @@ class SiteModel:
     def _stay_factor(self, at: float) -> float:
         multiplier = self.scenario.multipliers(at).length_of_stay
         return multiplier * cal.winter_factor(at, cal.SUMMER_RELIEF_STAY)
+
+    def _support_factor(self, at: float) -> float:
+        return self.scenario.multipliers(at).support_wait
 
 
 def _not_admitted(patient: Patient) -> str:

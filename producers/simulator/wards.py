@@ -106,6 +106,7 @@ class GeneralWards(Generic[Patient]):
     wards: list[Ward]
     others: list[_OtherWard]
     stay_factor: StayFactor
+    support_factor: StayFactor  # multiplies the days to arrange a pathway's support
     on_bed: Callable[[Patient, Ward], None]
     rng: random.Random
     waiting: deque[Patient] = field(default_factory=deque)
@@ -198,7 +199,7 @@ class GeneralWards(Generic[Patient]):
         patient.medically_fit = True
         patient.ward.nctr += 1
         stay = patient.stay
-        days = _pathway_days(stay)
+        days = _pathway_days(stay) * self.support_factor(self.scheduler.now)
         ready = self.scheduler.now + days * DAY
         self.scheduler.at(ready, self._support_arranged, patient)
         if days:  # support arranged: they leave at a discharge slot of that day or the next
@@ -232,6 +233,7 @@ def build_wards(
     site: cal.SiteCalibration,
     rng: random.Random,
     stay_factor: StayFactor,
+    support_factor: StayFactor,
     on_bed: Callable[[Patient, Ward], None],
 ) -> GeneralWards[Patient]:
     count = max(1, round(site.ga_beds / BEDS_PER_WARD))
@@ -252,7 +254,7 @@ def build_wards(
     ]
     for other in others:
         other.ward.occupied = round(other.ward.core * other.level)
-    return GeneralWards(scheduler, general, others, stay_factor, on_bed, rng)
+    return GeneralWards(scheduler, general, others, stay_factor, support_factor, on_bed, rng)
 
 
 def _token(rng: random.Random) -> str:
