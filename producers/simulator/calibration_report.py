@@ -192,35 +192,35 @@ def checks(months: Sequence[MonthFigures]) -> list[Check]:
     found = []
     for month in months:
         label = f"{month.scenario}, seed {month.seed}"
-        if month.scenario == "winter-surge":
-            hours = month.longest_ambulance_wait_hours
-            limit = LONGEST_AMBULANCE_WAIT_HOURS
-            found.append(
-                Check(
-                    f"longest ambulance wait ({label})", f"{hours:.1f} h < {limit:g}", hours < limit
-                )
-            )
-            continue
-        drift = max(abs(share - month.mffd_by_hour[SITREP_HOUR]) for share in month.mffd_by_hour)
-        fewest = min(month.over_4h_after_dta, key=lambda code: month.over_4h_after_dta[code])
-        found += [
-            Check(
-                f"medically fit share, any hour vs 08:00 ({label})",
-                f"{100 * drift:.1f} points <= {MFFD_DRIFT_POINTS:g}",
-                100 * drift <= MFFD_DRIFT_POINTS,
-            ),
-            Check(
-                f"admitted > 4 h after DTA, fewest at a site ({label})",
-                f"{month.over_4h_after_dta[fewest]} at {fewest} > 0",
-                month.over_4h_after_dta[fewest] > 0,
-            ),
-            Check(
-                f"sites with 12-hour trolley waits ({label})",
-                f"{sum(1 for n in month.trolley_waits.values() if n)} >= 1",
-                any(month.trolley_waits.values()),
-            ),
-        ]
+        surge = month.scenario == "winter-surge"
+        found += _surge_checks(month, label) if surge else _normal_checks(month, label)
     return found
+
+
+def _surge_checks(month: MonthFigures, label: str) -> list[Check]:
+    hours, limit = month.longest_ambulance_wait_hours, LONGEST_AMBULANCE_WAIT_HOURS
+    return [Check(f"longest ambulance wait ({label})", f"{hours:.1f} h < {limit:g}", hours < limit)]
+
+
+def _normal_checks(month: MonthFigures, label: str) -> list[Check]:
+    at_sitrep = month.mffd_by_hour[SITREP_HOUR]
+    drift = 100 * max(abs(share - at_sitrep) for share in month.mffd_by_hour)
+    waits = month.over_4h_after_dta
+    fewest = min(waits, key=lambda code: waits[code])
+    trolleys = sum(1 for count in month.trolley_waits.values() if count)
+    return [
+        Check(
+            f"medically fit share, any hour vs 08:00 ({label})",
+            f"{drift:.1f} points <= {MFFD_DRIFT_POINTS:g}",
+            drift <= MFFD_DRIFT_POINTS,
+        ),
+        Check(
+            f"admitted > 4 h after DTA, fewest at a site ({label})",
+            f"{waits[fewest]} at {fewest} > 0",
+            waits[fewest] > 0,
+        ),
+        Check(f"sites with 12-hour trolley waits ({label})", f"{trolleys} >= 1", trolleys >= 1),
+    ]
 
 
 def report(months: Sequence[MonthFigures]) -> tuple[str, bool]:
@@ -235,20 +235,26 @@ def report(months: Sequence[MonthFigures]) -> tuple[str, bool]:
         seeds = "".join(f"{'seed ' + str(month.seed):>10}" for month in runs)
         lines += ["", scenario, f"{'figure':36}{'published':>10}  {'source':34}{seeds}  worst"]
         for published in PUBLISHED:
-            values = [month.figures[published.name] for month in runs]
-            worst = max((v - published.value for v in values), key=abs) / published.value
-            ok = abs(worst) <= TOLERANCE
+            line, ok = _figure_line(published, [month.figures[published.name] for month in runs])
+            lines.append(line)
             passed &= ok
-            shown = "".join(f"{_shown(v, published.percent):>10}" for v in values)
-            lines.append(
-                f"{published.name:36}{_shown(published.value, published.percent):>10}  "
-                f"{published.source:34}{shown}  {worst:+.0%} {'ok' if ok else 'FAIL'}"
-            )
     lines += ["", "checks"]
     for check in checks(months):
         passed &= check.passed
         lines.append(f"{check.name:60}{check.shown:>20}  {'ok' if check.passed else 'FAIL'}")
     return "\n".join(lines), passed
+
+
+def _figure_line(published: Published, values: list[float]) -> tuple[str, bool]:
+    """A figure's line: published value, source, each seed's value and the worst deviation."""
+    worst = max((value - published.value for value in values), key=abs) / published.value
+    ok = abs(worst) <= TOLERANCE
+    shown = "".join(f"{_shown(value, published.percent):>10}" for value in values)
+    line = (
+        f"{published.name:36}{_shown(published.value, published.percent):>10}  "
+        f"{published.source:34}{shown}  {worst:+.0%} {'ok' if ok else 'FAIL'}"
+    )
+    return line, ok
 
 
 def _shown(value: float, percent: bool) -> str:
