@@ -4,7 +4,8 @@ Demand comes from the sample generator's per-site profiles (`SiteProfile`: NHS E
 A&E statistics and UEC sitreps, the NEL joint forward plan 2023/24; see DOMAIN.md). What is not
 published per site (decision times, treatment spaces, G&A beds) was fitted by running the model
 so that a normal winter weekday gives each site's four-hour performance, 08:00 occupancy and
-handover delays; producers/SIMULATOR.md has the figures and how close they come. Each NEL-wide
+handover delays; docs/simulator.md has the figures and how close they come, and
+`uecflow simulate --calibration-report` measures them again. Each NEL-wide
 parameter below says whether it is fitted (to which published figure), sourced, or assumed (a
 plausible modelling choice with no NEL figure behind it).
 """
@@ -104,20 +105,32 @@ _MINUTES_A_DAY = 24 * 60.0
 # Queen's: "its ED, built for 325 patients a day, sees over 650" (NEL figures in DOMAIN.md);
 # the sample's ordinary weekday (600) is a little below what the simulator should reach.
 _QUEENS = replace(PROFILES["RF4QH"], attendances=650)
+# Fitted to "about 10,000 ED attendances in the week before Christmas 2022" at Barts Health
+# (DOMAIN.md): its sites see this many more walk-ins than the sample's ordinary weekday.
+BARTS_WALK_IN_FACTOR = 1.3
 
-# Fitted by running the model (producers/SIMULATOR.md): four-hour performance follows
-# `decision_time`, handover delays `spaces`, 08:00 occupancy `ga_beds`.
+
+def _barts(code: str) -> SiteProfile:
+    profile = PROFILES[code]
+    walk_ins = (profile.attendances - profile.ambulances) * BARTS_WALK_IN_FACTOR
+    return replace(profile, attendances=round(walk_ins) + profile.ambulances)
+
+
+# Fitted by running the model (`uecflow simulate --calibration-report`, docs/simulator.md):
+# four-hour performance follows `decision_time`, handover delays `spaces`, 08:00 occupancy and
+# waits after a decision to admit `ga_beds`. Whipps Cross has so few cubicles that most crews
+# wait for the release at 45 minutes: its handover delays then saturate in a surge.
 _SITES: dict[str, SiteCalibration] = {
     "R1H12": SiteCalibration(
-        PROFILES["R1H12"], decision_time=0.733, spaces=0.92, ga_beds=435, escalation_beds=24
+        _barts("R1H12"), decision_time=0.733, spaces=0.92, ga_beds=450, escalation_beds=24
     ),
-    "R1HKH": SiteCalibration(PROFILES["R1HKH"], decision_time=0.669, spaces=0.85, ga_beds=296),
-    "R1HNH": SiteCalibration(PROFILES["R1HNH"], decision_time=0.75, spaces=0.99, ga_beds=281),
+    "R1HKH": SiteCalibration(_barts("R1HKH"), decision_time=0.669, spaces=0.25, ga_beds=315),
+    "R1HNH": SiteCalibration(_barts("R1HNH"), decision_time=0.75, spaces=0.99, ga_beds=288),
     "RF4QH": SiteCalibration(
-        _QUEENS, decision_time=1.335, spaces=0.99, ga_beds=576, escalation_beds=24
+        _QUEENS, decision_time=1.335, spaces=0.99, ga_beds=540, escalation_beds=24
     ),
-    "RF4DG": SiteCalibration(PROFILES["RF4DG"], decision_time=1.313, spaces=1.56, ga_beds=288),
-    "RQXM1": SiteCalibration(PROFILES["RQXM1"], decision_time=0.49, spaces=0.95, ga_beds=346),
+    "RF4DG": SiteCalibration(PROFILES["RF4DG"], decision_time=1.313, spaces=1.56, ga_beds=252),
+    "RQXM1": SiteCalibration(PROFILES["RQXM1"], decision_time=0.49, spaces=0.95, ga_beds=290),
 }
 
 
@@ -165,14 +178,13 @@ UTC_TREATMENT = Lognormal(35.0, 0.6)
 MH_PLACEMENT = Lognormal(440.0, 1.0)
 MH_PLACEMENT_CAP = 36 * 60.0  # minutes: by then a bed is found out of area
 HANDOVER_MINUTES = (5.0, 12.0, 30.0)  # assumed: triangular (low, mode, high), space free
+RELEASED_HANDOVER_MINUTES = (5.0, 10.0, 20.0)  # assumed: the same, released into the corridor
 # Sourced (NHS England A&E waiting times rules): an ambulance patient's four-hour clock starts at
 # handover or 15 minutes after arrival, whichever is earlier.
 AMBULANCE_CLOCK_START_MINUTES = 15.0
 # Sourced: London's release to respond (since January 2023, DOMAIN.md): a crew kept waiting this
-# long hands over into corridor care, if the department has a corridor trolley free (assumed:
-# half as many as treatment spaces).
+# long hands over into corridor care, unconditionally: it is the rule, not a spare trolley.
 RELEASE_TO_RESPOND_MINUTES = 45.0
-CORRIDOR_SHARE = 0.5
 TRANSFER_TO_WARD_MINUTES = (15.0, 60.0)  # assumed
 # Assumed. Hours a walk-in waits for treatment before giving up: about 2% of those kept waiting
 # 4 hours leave (left before treatment), one in eight of those kept 8 hours.
@@ -190,16 +202,22 @@ PATHWAYS: tuple[tuple[float, Lognormal | None], ...] = (
     (0.05, Lognormal(2.5, 0.7)),
     (0.04, Lognormal(4.0, 0.7)),
 )
-# Assumed. Relative discharges by London hour: wards discharge in the afternoon, hardly at night.
+# Assumed. Relative discharges by London hour: wards discharge in the afternoon, hardly at night;
+# rounds find patients medically fit at the same pace.
 DISCHARGES_BY_HOUR = (
     0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.2, 0.5, 1.0, 2.0, 3.5,
     5.0, 6.5, 7.5, 8.0, 7.5, 6.5, 5.0, 3.5, 2.0, 1.0, 0.5, 0.2,
 )  # fmt: skip
-WEEKEND_DISCHARGE_RATE = 0.7  # chance a patient medically fit at the weekend goes before Monday
+# Assumed. Hours from a pathway 0 patient being found medically fit to leaving the ward.
+DISCHARGE_PREPARATION = Lognormal(0.5, 0.5)
+WEEKEND_DISCHARGE_RATE = 0.7
+# Assumed. Hours from a discharge to the bed being ready for the next patient: cleaned, the
+# ward told, the bed manager's allocation made.
+BED_TURNAROUND_HOURS = 2.0  # chance a patient medically fit at the weekend goes before Monday
 # Assumed, all three: how a site responds to bed pressure. Without them a bed-saturated site
 # (Whipps Cross) gridlocks within days. Open a ward's escalation beds when this many admitted
 # patients wait for a bed.
-ESCALATION_TRIGGER = 8
+ESCALATION_TRIGGER = 15
 # While patients wait for a bed, from 08:00 to 20:00 the discharge lounge takes up to this many
 # ready patients an hour out of their beds before their discharge slot.
 DISCHARGE_LOUNGE_HOURS = (8, 20)

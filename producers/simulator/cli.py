@@ -15,7 +15,9 @@ import os
 import re
 import sys
 from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, date, datetime, timedelta
+from itertools import repeat
 from pathlib import Path
 from typing import TextIO
 
@@ -23,7 +25,7 @@ import httpx
 
 from events.contract import RFC3339_PATTERN, Event
 from events.parse import EventParser
-from producers.simulator import drill, scenarios
+from producers.simulator import calibration_report, drill, scenarios
 from producers.simulator.gateway_sink import GatewaySink, events_url, parse_tokens
 from producers.simulator.london_hours import LONDON
 from producers.simulator.pacing import Pacer, Sink, deliver
@@ -42,6 +44,12 @@ _OFFSET = re.compile(r"^\+(\d+(?:\.\d+)?)([hm])$")
 
 
 def _run(args: argparse.Namespace, registry: Registry) -> int:
+    if args.calibration_report:
+        if args.drill or args.scenario or args.site:
+            raise UsageError(
+                "--calibration-report runs its own months: no --drill, --scenario or --site"
+            )
+        return _calibration_report(registry)
     try:
         return _simulate(args, registry)
     except SinkError as error:
@@ -69,6 +77,25 @@ def _simulate(args: argparse.Namespace, registry: Registry) -> int:
     if args.out != "-" or args.kafka or args.gateway:
         print(f"uecflow simulate: {sent:,} events sent", file=sys.stderr)
     return 0
+
+
+def _calibration_report(registry: Registry) -> int:
+    """Every scenario and seed of the report is a month of its own: one process each."""
+    runs = [
+        (name, seed) for name in calibration_report.SCENARIOS for seed in calibration_report.SEEDS
+    ]
+    with ProcessPoolExecutor() as pool:
+        months = list(
+            pool.map(
+                calibration_report.measure,
+                [name for name, _ in runs],
+                [seed for _, seed in runs],
+                repeat(registry),
+            )
+        )
+    text, passed = calibration_report.report(months)
+    print(text)
+    return 0 if passed else EXIT_REFUSED
 
 
 def _sites(chosen: list[str] | None, registry: Registry) -> list[str]:
@@ -260,6 +287,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=("breach", "recover"),
         default="breach",
         help="breach (default), or recover: end the breach",
+    )
+    parser.add_argument_group(
+        "calibration",
+        "Instead of events, the calibration report: a normal and a winter-surge December over"
+        " seeds 7, 11 and 23, every calibrated figure against its published value, and the"
+        " checks a real winter passes. Exit status 1 if any is out of tolerance.",
+    ).add_argument(
+        "--calibration-report",
+        action="store_true",
+        help="print it (one to two minutes on two cores)",
     )
     out = parser.add_argument_group("where to")
     target = out.add_mutually_exclusive_group()

@@ -1,8 +1,9 @@
 """One site as a discrete-event model: its emergency department, ambulances and G&A wards.
 
 Walk-ins and ambulances arrive as non-homogeneous Poisson processes (hour of day, day of week,
-winter). An ambulance patient is handed over only when a treatment space (a cubicle or corridor
-trolley) is free, and keeps it until they leave the department; walk-ins are assessed seated.
+winter). An ambulance patient is handed over when a cubicle is free, and keeps it until they
+leave the department, or at 45 minutes into corridor care whatever the department's state
+(London's release to respond); walk-ins are assessed seated.
 Every patient then waits for a clinician (majors, minors or the urgent treatment centre). A
 patient with a decision to admit waits for a ward bed, which frees only when an inpatient goes
 home: so bed pressure fills the spaces and holds ambulances at the door. Four-hour performance,
@@ -67,7 +68,7 @@ class Patient:
     admit_chance: float
     arrived_at: float | None = None
     dta_at: float | None = None
-    space: Pool[Conveyance] | None = None  # the cubicle or corridor trolley they hold
+    space: Pool[Conveyance] | None = None  # the cubicle they hold (None: corridor or seated)
     started: bool = False  # a clinician has started: the patient no longer gives up
     gone: bool = False
 
@@ -85,7 +86,7 @@ class Conveyance:
     token: str
     patient: Patient
     arrived_at: float
-    gone: bool = False  # placed in a cubicle or the corridor: no longer queueing for either
+    gone: bool = False  # placed in a cubicle or released to the corridor: no longer queueing
 
 
 class _Waiting(Protocol):
@@ -160,11 +161,10 @@ class SiteModel:
             calibration,
             self._rng("wards"),
             self._stay_factor,
+            self._support_factor,
             self._bed_found,
         )
         self.cubicles: Pool[Conveyance] = Pool(calibration.majors_spaces, self._enter_cubicle)
-        corridor = round(calibration.majors_spaces * cal.CORRIDOR_SHARE)
-        self.corridor: Pool[Conveyance] = Pool(corridor, self._enter_corridor)
         self.majors: Pool[Patient] = Pool(calibration.majors_clinicians, self._start_workup)
         self.minors: Pool[Patient] = Pool(calibration.minors_clinicians, self._start_treatment)
         self.utc: Pool[Patient] = Pool(calibration.utc_clinicians, self._start_treatment)
@@ -360,21 +360,21 @@ class SiteModel:
         )
 
     def _release(self, conveyance: Conveyance) -> None:
-        """London's release to respond: after 45 minutes the crew hands over into corridor care,
-        if the corridor has a trolley free (or as soon as it has)."""
+        """London's release to respond: after 45 minutes the crew hands over whatever the
+        department's state, into corridor care (a chair or trolley that holds no cubicle)."""
         if not conveyance.gone:
-            self.corridor.request(conveyance)
+            self._enter(conveyance, None)
 
     def _enter_cubicle(self, conveyance: Conveyance) -> None:
         self._enter(conveyance, self.cubicles)
 
-    def _enter_corridor(self, conveyance: Conveyance) -> None:
-        self._enter(conveyance, self.corridor)
-
-    def _enter(self, conveyance: Conveyance, space: Pool[Conveyance]) -> None:
+    def _enter(self, conveyance: Conveyance, space: Pool[Conveyance] | None) -> None:
         conveyance.gone = True
         conveyance.patient.space = space
-        low, mode, high = cal.HANDOVER_MINUTES
+        # A crew released at 45 minutes hands over at once, in the corridor: no cubicle to ready.
+        low, mode, high = (
+            cal.HANDOVER_MINUTES if space is not None else cal.RELEASED_HANDOVER_MINUTES
+        )
         minutes = _triangular(conveyance.patient.fate.handover_u, low, mode, high)
         self.scheduler.after(minutes * MINUTE, self._hand_over, conveyance)
 
@@ -493,6 +493,9 @@ class SiteModel:
     def _stay_factor(self, at: float) -> float:
         multiplier = self.scenario.multipliers(at).length_of_stay
         return multiplier * cal.winter_factor(at, cal.SUMMER_RELIEF_STAY)
+
+    def _support_factor(self, at: float) -> float:
+        return self.scenario.multipliers(at).support_wait
 
 
 def _not_admitted(patient: Patient) -> str:

@@ -46,6 +46,7 @@ class Pressure:
     admissions: float = 1.0  # the chance that a patient is admitted
     length_of_stay: float = 1.0
     staffing: float = 1.0  # ED clinicians on duty
+    support_wait: float = 1.0  # days to arrange a discharge pathway's support (care capacity)
 
     def applies(self, site: str, at: float) -> bool:
         return (self.sites is None or site in self.sites) and self.window.holds(at)
@@ -78,6 +79,7 @@ class Multipliers:
     admissions: float = 1.0
     length_of_stay: float = 1.0
     staffing: float = 1.0
+    support_wait: float = 1.0
 
 
 NORMAL = Multipliers()
@@ -127,6 +129,7 @@ class SiteScenario:
             admissions=math.prod(p.admissions for p in active),
             length_of_stay=math.prod(p.length_of_stay for p in active),
             staffing=math.prod(p.staffing for p in active),
+            support_wait=math.prod(p.support_wait for p in active),
         )
 
     def silenced(self, stream: str, at: float) -> bool:
@@ -155,6 +158,7 @@ def winter_surge(start: float) -> Scenario:
                 admissions=1.05,  # sicker patients
                 length_of_stay=1.05,
                 staffing=0.95,  # staff off sick
+                support_wait=1.2,  # community and care teams stretched too: fewer discharges
             ),
         ),
     )

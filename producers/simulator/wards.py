@@ -1,10 +1,12 @@
 """A site's wards: adult G&A beds that admitted patients wait for, and the wards' bed states.
 
-A patient admitted from the ED takes a bed only when one is free. They stay for the clinical
-part of their admission, are judged medically fit (no criteria to reside) at a morning ward
-round, wait for their discharge pathway's support if they need any, and leave at the next
-discharge slot (afternoons; fewer at weekends). Occupancy, medically fit patients and the queue
-of patients waiting in the ED for a bed all follow from that.
+A patient admitted from the ED takes a bed only when one is free: beds free as inpatients leave
+and are ready for the next patient after a turnaround. Inpatients stay for the clinical part of
+their admission and are found medically fit (no criteria to reside) by a ward or board round,
+through the day at the pace the wards discharge. Pathway 0 patients go home within the hour;
+the others wait for their pathway's support and leave at a discharge slot (mostly afternoons;
+fewer at weekends). Occupancy, medically fit patients and the queue of patients waiting in the
+ED for a bed all follow from that.
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ from producers.simulator.scheduler import Scheduler
 
 _DISCHARGE_CDF = [c / sum(cal.DISCHARGES_BY_HOUR) for c in accumulate(cal.DISCHARGES_BY_HOUR)]
 _PATHWAY_CDF = list(accumulate(share for share, _ in cal.PATHWAYS))
-WARD_ROUND_HOURS = (9.0, 12.0)  # London time: when patients are judged medically fit
 BEDS_PER_WARD = 28
 
 
@@ -66,6 +67,7 @@ class Ward:
     escalation_open: bool = False
     occupied: int = 0
     nctr: int = 0
+    turning_round: int = 0  # empty, but not yet cleaned and ready for the next patient
 
     @property
     def open_beds(self) -> int:
@@ -73,7 +75,7 @@ class Ward:
 
     @property
     def free(self) -> int:
-        return self.open_beds - self.occupied
+        return self.open_beds - self.occupied - self.turning_round
 
 
 @dataclass(slots=True, eq=False)
@@ -104,6 +106,7 @@ class GeneralWards(Generic[Patient]):
     wards: list[Ward]
     others: list[_OtherWard]
     stay_factor: StayFactor
+    support_factor: StayFactor  # multiplies the days to arrange a pathway's support
     on_bed: Callable[[Patient, Ward], None]
     rng: random.Random
     waiting: deque[Patient] = field(default_factory=deque)
@@ -155,7 +158,7 @@ class GeneralWards(Generic[Patient]):
                 closed[0].escalation_open = True
         elif not self.waiting:
             for ward in self.wards:
-                if ward.escalation_open and ward.occupied <= ward.core:
+                if ward.escalation_open and ward.occupied + ward.turning_round <= ward.core:
                     ward.escalation_open = False
                     break
         first, last = cal.DISCHARGE_LOUNGE_HOURS
@@ -187,17 +190,22 @@ class GeneralWards(Generic[Patient]):
         self.scheduler.at(now + days * DAY, self._judge_fit, Inpatient(ward, patient.stay))
 
     def _judge_fit(self, patient: Inpatient) -> None:
-        # Judged at the next morning ward round; a pathway's support may take days to arrange.
-        fit_at = _next_ward_round(self.scheduler.now, patient.stay.ward_round_u)
+        # Ward and board rounds find medically fit patients through the day, at the pace the
+        # wards discharge them: the census then moves little from hour to hour.
+        fit_at = _discharge_slot(self.scheduler.now, patient.stay.ward_round_u, _EVERY_DAY)
         self.scheduler.at(fit_at, self._become_fit, patient)
 
     def _become_fit(self, patient: Inpatient) -> None:
         patient.medically_fit = True
         patient.ward.nctr += 1
         stay = patient.stay
-        ready = self.scheduler.now + _pathway_days(stay) * DAY
+        days = _pathway_days(stay) * self.support_factor(self.scheduler.now)
+        ready = self.scheduler.now + days * DAY
         self.scheduler.at(ready, self._support_arranged, patient)
-        leaves = _discharge_slot(ready, stay.discharge_hour_u, stay.weekend_u)
+        if days:  # support arranged: they leave at a discharge slot of that day or the next
+            leaves = _discharge_slot(ready, stay.discharge_hour_u, stay.weekend_u)
+        else:  # home the same day once medicines, letter and transport are ready
+            leaves = ready + cal.DISCHARGE_PREPARATION.quantile(stay.discharge_hour_u) * HOUR
         self.scheduler.at(leaves, self._discharge, patient)
 
     def _support_arranged(self, patient: Inpatient) -> None:
@@ -209,8 +217,14 @@ class GeneralWards(Generic[Patient]):
             return
         patient.left = True
         self.ready.pop(patient, None)
-        patient.ward.occupied -= 1
-        patient.ward.nctr -= patient.medically_fit
+        ward = patient.ward
+        ward.occupied -= 1
+        ward.nctr -= patient.medically_fit
+        ward.turning_round += 1
+        self.scheduler.after(cal.BED_TURNAROUND_HOURS * HOUR, self._bed_ready, ward)
+
+    def _bed_ready(self, ward: Ward) -> None:
+        ward.turning_round -= 1
         self._fill_beds()
 
 
@@ -219,6 +233,7 @@ def build_wards(
     site: cal.SiteCalibration,
     rng: random.Random,
     stay_factor: StayFactor,
+    support_factor: StayFactor,
     on_bed: Callable[[Patient, Ward], None],
 ) -> GeneralWards[Patient]:
     count = max(1, round(site.ga_beds / BEDS_PER_WARD))
@@ -239,7 +254,7 @@ def build_wards(
     ]
     for other in others:
         other.ward.occupied = round(other.ward.core * other.level)
-    return GeneralWards(scheduler, general, others, stay_factor, on_bed, rng)
+    return GeneralWards(scheduler, general, others, stay_factor, support_factor, on_bed, rng)
 
 
 def _token(rng: random.Random) -> str:
@@ -256,48 +271,27 @@ def _pathway_days(stay: StayFate) -> float:
     return 0.0 if wait is None else wait.quantile(stay.pathway_wait_u)
 
 
-# From the clinical stay's end to leaving, for pathway 0: the next ward round, then the slot.
+_EVERY_DAY = 0.0  # a weekend draw that always allows: rounds find fit patients at weekends too
+# From the clinical stay's end to leaving, for pathway 0: the round that finds them fit, then home.
 _MEAN_DAYS_TO_LEAVE = 0.5
 _LONGEST_STAY_DAYS = 25.0  # longer stays are rare enough to weigh as this long when sampling
 
 
-def _next_ward_round(after: float, u: float) -> float:
-    first, last = WARD_ROUND_HOURS
+def _discharge_slot(after: float, hour_u: float, weekend_u: float) -> float:
+    """A discharge, or the round that finds a patient medically fit: at the patient's drawn
+    point of the day's discharge curve, on the first day from `after` on where that point is
+    still to come and that is a weekday (or a weekend day, if their weekend draw allows)."""
     day = local_hour(after).day
     while True:
-        at = at_local(day, first + (last - first) * u)
-        if at >= after:
-            return at
+        if day.weekday() < 5 or weekend_u < cal.WEEKEND_DISCHARGE_RATE:
+            at = at_local(day, _discharge_hours(hour_u * _LAST_SLOT_SHARE))
+            if at >= after:
+                return at
         day = next_day(day)
 
 
-def _discharge_slot(ready: float, hour_u: float, weekend_u: float) -> float:
-    """The patient's discharge: at the patient's drawn point of the discharge curve among the
-    hours left on the day they are ready (a weekday, or a weekend if their weekend draw
-    allows), else on the next such day."""
-    day, after = local_hour(ready).day, _hours_into_day(ready)
-    while True:
-        if day.weekday() < 5 or weekend_u < cal.WEEKEND_DISCHARGE_RATE:
-            done = _discharged_by(after)
-            if done < _LAST_SLOT_SHARE:
-                return max(ready, at_local(day, _discharge_hours(done + (1 - done) * hour_u)))
-        day, after = next_day(day), 0.0
-
-
-# Ready later than this share of the day's discharges: the patient goes tomorrow instead.
+# The latest point of the day's discharge curve drawn: the last few hours hold hardly any.
 _LAST_SLOT_SHARE = 0.97
-
-
-def _hours_into_day(at: float) -> float:
-    hour = local_hour(at)
-    return hour.hour + (at - hour.starts) / HOUR
-
-
-def _discharged_by(hours: float) -> float:
-    """The share of a day's discharges made by `hours` into the day."""
-    whole = min(int(hours), 23)
-    below = _DISCHARGE_CDF[whole - 1] if whole else 0.0
-    return below + (_DISCHARGE_CDF[whole] - below) * (hours - whole)
 
 
 def _discharge_hours(share: float) -> float:

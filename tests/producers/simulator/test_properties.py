@@ -139,6 +139,7 @@ def test_a_pressure_changes_nothing_before_it_starts(
         admissions=factor,
         length_of_stay=factor,
         staffing=factor,
+        support_wait=factor,
     )
     pressed = run(Scenario(pressures=(pressure,)), sites=(site,), start=start, hours=6)
     normal = run(sites=(site,), start=start, hours=6)
