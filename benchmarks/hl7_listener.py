@@ -28,7 +28,7 @@ from benchmarks.gateway_load import cpu_seconds
 from producers.kafka.sender import KafkaSender, Message
 from streams.core.intake import Stream
 from streams.topics import Topics, ensure_topics
-from tools.adt_corpus import generate
+from tools.adt_corpus import adapter_settings, generate
 from tools.harness import Broker
 from tools.hl7_adapter import Hl7Adapter, MllpConnection
 
@@ -88,7 +88,7 @@ def _through_listener(
 ) -> tuple[float, float]:
     """Messages/s, and the CPU seconds the listener's process used for them."""
     topics = Topics(prefix=f"b{uuid.uuid4().hex[:8]}", partitions=12)
-    settings = _settings(work)
+    settings = adapter_settings(work, KEY)
     adapter = Hl7Adapter(settings, broker.bootstrap, topics, work / f"{topics.prefix}.log")
     adapter.start()
     try:
@@ -141,17 +141,6 @@ def _floor(broker: Broker, count: int, connections: int) -> float:
         return count / seconds
 
     return asyncio.run(run())
-
-
-def _settings(work: Path) -> Path:
-    (work / "bench.key").write_bytes(KEY)
-    path = work / "bench.toml"
-    path.write_text(
-        'trust = "RQX"\n[locations]\n"HOMERTON" = "RQXM1"\n'
-        '[[keys]]\nfrom = "2020-01-01T00:00:00Z"\nfile = "bench.key"\n',
-        encoding="utf-8",
-    )
-    return path
 
 
 if __name__ == "__main__":

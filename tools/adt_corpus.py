@@ -16,8 +16,11 @@ from __future__ import annotations
 
 import json
 import random
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -125,6 +128,38 @@ class Posted:
     at: datetime
     encounter: dict[str, object]
     status: int
+
+
+def adapter_settings(directory: Path, key: bytes, extra: str = "") -> Path:
+    """The adapter settings the corpus is written for (its facility is Homerton), with `key`
+    and `extra` TOML; the file's path."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "corpus.key").write_bytes(key)
+    path = directory / "corpus.toml"
+    path.write_text(
+        f'trust = "{TRUST}"\n{extra}\n[locations]\n"{FACILITY}" = "{SITE}"\n'
+        '[[keys]]\nfrom = "2020-01-01T00:00:00Z"\nfile = "corpus.key"\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+def counted(
+    events: Iterable[dict[str, object]], arrival_mode: bool = True
+) -> Counter[tuple[object, ...]]:
+    """Events as the worker counts them: per attendance and kind the latest wins (the contract's
+    rule); then without ids, which differ between the adapter (keyed hashes) and the truth (named
+    after the visit). Without the arrival mode for a feed that does not carry it (FHIR)."""
+    latest: dict[tuple[object, object], dict[str, object]] = {}
+    for event in events:
+        key = (event["attendance_id"], event["event_type"])
+        if key not in latest or str(event["occurred_at"]) > str(latest[key]["occurred_at"]):
+            latest[key] = event
+    return Counter(
+        (event["event_type"], event["occurred_at"], event["site"], event.get("outcome"),
+         event.get("arrival_mode", "walk_in") if arrival_mode else None)
+        for event in latest.values()
+    )  # fmt: skip
 
 
 def generate(start: datetime, seed: int, visits: int = 240) -> Corpus:

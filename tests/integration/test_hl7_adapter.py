@@ -19,7 +19,7 @@ from kafka import KafkaConsumer
 from streams.core.intake import Stream
 from streams.topics import Topics
 from tests.integration.live_metrics import assert_same_metrics, scrape_when_done
-from tools.adt_corpus import Corpus, generate
+from tools.adt_corpus import Corpus, adapter_settings, generate
 from tools.harness import Broker, Samples, Worker, replay_document, scrape_as_of
 from tools.hl7_adapter import Hl7Adapter, MllpConnection
 
@@ -45,7 +45,7 @@ def delivered(broker: Broker, run_dir: Path) -> Delivered:
     # Whole seconds; the day ends an hour ago, so the live clock sees its 12-hour waits.
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=25)
     corpus = generate(start, seed=14)
-    settings = _settings(run_dir / f"{topics.prefix}-adapter")
+    settings = adapter_settings(run_dir / f"{topics.prefix}-adapter", KEY)
     worker = Worker(broker.bootstrap, topics, run_dir / f"{topics.prefix}.log")
     adapter = Hl7Adapter(settings, broker.bootstrap, topics, run_dir / f"{topics.prefix}-hl7.log")
     worker.start()
@@ -115,18 +115,6 @@ def test_no_byte_the_adapter_wrote_holds_a_patients_identifiers(delivered: Deliv
         for secret in patient.identifiers():
             for what, data in written.items():
                 assert secret.encode() not in data, f"{secret} in the adapter's {what}"
-
-
-def _settings(directory: Path) -> Path:
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / "rqx.key").write_bytes(KEY)
-    path = directory / "rqx.toml"
-    path.write_text(
-        'trust = "RQX"\n[locations]\n"HOMERTON" = "RQXM1"\n'
-        '[[keys]]\nfrom = "2020-01-01T00:00:00Z"\nfile = "rqx.key"\n',
-        encoding="utf-8",
-    )
-    return path
 
 
 def _sent(metrics: str) -> int:

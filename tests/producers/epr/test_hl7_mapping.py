@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections import Counter
-from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,7 +14,7 @@ import pytest
 from producers.epr.hl7_mapping import Ignored, Mapped, Unmappable, map_message
 from producers.epr.settings import AdapterSettings, load_adapter_settings
 from tests.producers.epr.conftest import KEY, NEW_KEY, write_settings
-from tools.adt_corpus import generate
+from tools.adt_corpus import counted, generate
 from uecflow.config import load_registry
 
 
@@ -223,20 +221,4 @@ def test_a_generated_day_maps_to_its_truth_and_each_message_to_its_ack(
         assert code == sent.ack, sent.text.split("\r")[0]
         if isinstance(outcome, Mapped):
             events[str(outcome.event["event_id"])] = outcome.event
-    assert _comparable(events.values()) == _comparable(corpus.events)
-
-
-def _comparable(events: Iterable[dict[str, object]]) -> Counter[tuple[object, ...]]:
-    """Events as the worker counts them: per attendance and kind the latest wins (the contract's
-    rule); then without ids, which differ (the adapter's are keyed hashes, the truth's name the
-    visit)."""
-    latest: dict[tuple[object, object], dict[str, object]] = {}
-    for event in events:
-        key = (event["attendance_id"], event["event_type"])
-        if key not in latest or str(event["occurred_at"]) > str(latest[key]["occurred_at"]):
-            latest[key] = event
-    return Counter(
-        (event["event_type"], event["occurred_at"], event["site"], event.get("outcome"),
-         event.get("arrival_mode", "walk_in"))
-        for event in latest.values()
-    )  # fmt: skip
+    assert counted(events.values()) == counted(corpus.events)

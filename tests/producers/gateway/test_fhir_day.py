@@ -9,8 +9,6 @@ import hashlib
 import hmac
 import json
 import logging
-from collections import Counter
-from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,7 +16,7 @@ import pytest
 
 from producers.epr.settings import load_adapter_settings
 from tests.producers.gateway.conftest import FakeSender, MakeClient, bearer
-from tools.adt_corpus import generate
+from tools.adt_corpus import adapter_settings, counted, generate
 from uecflow.config import Registry
 from uecflow.logs import JsonFormatter
 
@@ -34,7 +32,12 @@ def test_a_day_of_encounters_gives_the_days_events_and_no_patient_data(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO)
-    settings = load_adapter_settings(_settings(tmp_path), registry)
+    dispositions = (
+        '[fhir_dispositions]\n"306689006" = "discharged"\n"19712007" = "transferred"\n'
+        '"306706006" = "admitted"\n"LBT" = "left_before_treatment"'
+    )
+    path = adapter_settings(tmp_path, KEY, dispositions)
+    settings = load_adapter_settings(path, registry)
     client = make_client(epr={"RQX": settings}, rate_per_second=1e6, rate_burst=10**6)
     answers = []
     for bundle in DAY.bundles():
@@ -44,7 +47,7 @@ def test_a_day_of_encounters_gives_the_days_events_and_no_patient_data(
             answers.append(client.post("/fhir/Encounter", content=body, headers=headers))
     assert [answer.status_code for answer in answers] == [post.status for post in DAY.encounters]
     events = [json.loads(message.value) for message in sender.sent]
-    assert _comparable(events) == _comparable(DAY.events)
+    assert counted(events, arrival_mode=False) == counted(DAY.events, arrival_mode=False)
     visits = {str(event["attendance_id"]).removeprefix("truth-") for event in DAY.events}
     assert {event["attendance_id"] for event in events} == {_hl7_id(visit) for visit in visits}
     written = b"\n".join(
@@ -60,30 +63,3 @@ def test_a_day_of_encounters_gives_the_days_events_and_no_patient_data(
 def _hl7_id(visit: str) -> str:
     """The attendance id the HL7 feed gives the visit (docs/epr-adapters.md, pseudonyms)."""
     return "RQX-" + hmac.new(KEY, visit.encode(), hashlib.sha256).hexdigest()[:32]
-
-
-def _comparable(events: Iterable[dict[str, object]]) -> Counter[tuple[object, ...]]:
-    """Per attendance and kind the latest wins (the contract's rule); then without ids or the
-    arrival mode (the FHIR mapping reads none)."""
-    latest: dict[tuple[object, object], dict[str, object]] = {}
-    for event in events:
-        key = (event["attendance_id"], event["event_type"])
-        if key not in latest or str(event["occurred_at"]) > str(latest[key]["occurred_at"]):
-            latest[key] = event
-    return Counter(
-        (event["event_type"], event["occurred_at"], event["site"], event.get("outcome"))
-        for event in latest.values()
-    )
-
-
-def _settings(directory: Path) -> Path:
-    (directory / "rqx.key").write_bytes(KEY)
-    path = directory / "rqx.toml"
-    path.write_text(
-        'trust = "RQX"\n[locations]\n"HOMERTON" = "RQXM1"\n'
-        '[fhir_dispositions]\n"306689006" = "discharged"\n"19712007" = "transferred"\n'
-        '"306706006" = "admitted"\n"LBT" = "left_before_treatment"\n'
-        '[[keys]]\nfrom = "2020-01-01T00:00:00Z"\nfile = "rqx.key"\n',
-        encoding="utf-8",
-    )
-    return path

@@ -17,6 +17,7 @@ from prometheus_client import CollectorRegistry
 from alerts.recording import recording_rules
 from alerts.rules import rule_file
 from dashboards.build import all_dashboards
+from producers.epr.mllp import Hl7Metrics
 from producers.gateway.metrics import GatewayMetrics
 from report.situation import measures, now_query, trend_query
 from streams.core.metrics import AS_OF, FRESHNESS, METRIC, METRICS, OPEL_IN_FORCE
@@ -35,6 +36,7 @@ def exported() -> set[str]:
     metrics = CollectorRegistry(auto_describe=False)
     Pipeline(REGISTRY, lambda *_: None, lambda: NOW, metrics)  # registers its event counters
     GatewayMetrics(metrics, REGISTRY)  # the gateway's, on its own /metrics
+    Hl7Metrics(metrics)  # each HL7 listener's, on its own /metrics
     state = state_of([])
     metrics.register(
         FlowCollector(REGISTRY, lambda as_of: (state.snapshot(as_of), {}), lambda: NOW)
