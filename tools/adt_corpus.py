@@ -144,12 +144,10 @@ def adapter_settings(directory: Path, key: bytes, extra: str = "") -> Path:
     return path
 
 
-def counted(
-    events: Iterable[dict[str, object]], arrival_mode: bool = True
-) -> Counter[tuple[object, ...]]:
+def counted(events: Iterable[dict[str, object]]) -> Counter[tuple[object, ...]]:
     """Events as the worker counts them: per attendance and kind the latest wins (the contract's
     rule); then without ids, which differ between the adapter (keyed hashes) and the truth (named
-    after the visit). Without the arrival mode for a feed that does not carry it (FHIR)."""
+    after the visit)."""
     latest: dict[tuple[object, object], dict[str, object]] = {}
     for event in events:
         key = (event["attendance_id"], event["event_type"])
@@ -157,7 +155,7 @@ def counted(
             latest[key] = event
     return Counter(
         (event["event_type"], event["occurred_at"], event["site"], event.get("outcome"),
-         event.get("arrival_mode", "walk_in") if arrival_mode else None)
+         event.get("arrival_mode", "walk_in"))
         for event in latest.values()
     )  # fmt: skip
 
@@ -325,7 +323,9 @@ class _Writer:
         if trigger == "A04":
             state["period"] = {"start": moment}
         elif trigger == "A14":
-            state["extension"] = [{"url": FHIR_DTA_EXTENSION, "valueDateTime": moment}]
+            extensions = state["extension"]
+            assert isinstance(extensions, list)
+            extensions.append({"url": FHIR_DTA_EXTENSION, "valueDateTime": moment})
         elif trigger in ("A03", "A06", "A11"):
             state["status"] = "entered-in-error" if trigger == "A11" else "finished"
             state["period"] = {**state["period"], "end": moment}  # type: ignore[dict-item]
@@ -419,6 +419,9 @@ def _encounter(visit: Visit, patient_class: str) -> dict[str, object]:
                        "address": [{"line": [_STREETS[1]], "city": "London"}]}],
         "subject": {"reference": "#p", "display": f"{patient.given} {patient.family}"},
         "location": [{"location": {"identifier": {"value": FACILITY}}}],
+        "extension": [{"url": "http://hl7.org/fhir/StructureDefinition/encounter-modeOfArrival",
+                       "valueCoding": {"system": "http://terminology.hl7.org/CodeSystem/v2-0430",
+                                       "code": visit.mode}}],
     }  # fmt: skip
 
 

@@ -1,15 +1,16 @@
 """FHIR R4 (UK Core) Encounters as contract events: which element means what.
 
 Pure: a parsed JSON document and the trust's settings in, one outcome out. Only the Encounter's
-class, status, identifier, period, location, hospitalization.dischargeDisposition and the
-trust's decision-to-admit extension are read: never subject, participant, contained resources
+class, status, identifier, period, location, hospitalization.dischargeDisposition, the
+mode-of-arrival extension and the trust's decision-to-admit extension are read: never subject, participant, contained resources
 or anything else about the patient, so no identifier can reach an event or a reason. The first
 identifier (the visit number, PV1-19 in the trust's HL7 feed) is read only to be hashed, with
 the same functions as the HL7 mapping, so both feeds give an attendance the same ids.
 
 | Encounter (class EMER) | becomes |
 |---|---|
-| arrived, triaged, in-progress, onleave | `ae.arrival` at period.start; `ae.decision_to_admit` |
+| arrived, triaged, in-progress, onleave | `ae.arrival` at period.start (arrival mode from the |
+| | mode-of-arrival extension); `ae.decision_to_admit` |
 | | at the trust's extension's valueDateTime, if the Encounter has it |
 | finished | the same, and `ae.departure` at period.end, outcome from the disposition |
 | cancelled, entered-in-error | the same, and `ae.departure` at period.end, `other` |
@@ -36,6 +37,7 @@ from producers.epr.settings import AdapterSettings
 ACT_CODE_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 EMERGENCY_CLASS = "EMER"
 ODS_SITE_SYSTEM = "https://fhir.nhs.uk/Id/ods-site-code"
+MODE_OF_ARRIVAL = "http://hl7.org/fhir/StructureDefinition/encounter-modeOfArrival"
 OPEN_STATUSES = frozenset({"arrived", "triaged", "in-progress", "onleave"})
 CANCELLED_STATUSES = frozenset({"cancelled", "entered-in-error"})
 
@@ -122,6 +124,9 @@ def _map(encounter: Encounter, settings: AdapterSettings) -> Outcome:
         raise _Refuse("value", f"period.start: {error}") from None
     arrival = _event("ae.arrival", site, start, attendance)
     arrival["department_type"] = settings.file.department_types.get(location, 1)
+    mode = _arrival_mode(encounter)
+    if mode:
+        arrival["arrival_mode"] = settings.file.arrival_modes.get(mode, "other")
     events = [arrival, *_decision(encounter, settings, site, attendance)]
     if status == "finished" or status in CANCELLED_STATUSES:
         events.append(_departure(encounter, settings, site, attendance))
@@ -154,6 +159,15 @@ def _site(encounter: Encounter, settings: AdapterSettings) -> tuple[str, str]:
     if not seen:
         raise _Refuse("required", "location: no location has an identifier: no site")
     raise _Refuse("code-invalid", f"location: '{_quoted(seen)}' is not in the trust's locations")
+
+
+def _arrival_mode(encounter: Encounter) -> str:
+    """The code of FHIR's own mode-of-arrival extension: HL7 v2 table 0430, PV2-38's codes, read
+    through the same `arrival_modes` ('' if the Encounter has none)."""
+    for extension in encounter.extension or ():
+        if extension.url == MODE_OF_ARRIVAL and extension.valueCoding is not None:
+            return (extension.valueCoding.code or "").strip()
+    return ""
 
 
 def _decision(

@@ -406,3 +406,19 @@ def test_a_contained_resource_of_no_fhir_type_is_invalid_without_quoting_it(
     assert isinstance(outcome, Invalid)
     assert outcome.reason.startswith("not a valid FHIR R4 Encounter: ")
     assert NAME not in outcome.reason
+
+
+@pytest.mark.parametrize(
+    ("code", "mode"), [("A", "ambulance"), ("H", "ambulance"), ("F", "walk_in"), ("X", "other")]
+)
+def test_the_mode_of_arrival_extension_reads_table_0430_as_pv2_38_does(
+    settings: AdapterSettings, code: str, mode: str
+) -> None:
+    arriving = {
+        "url": "http://hl7.org/fhir/StructureDefinition/encounter-modeOfArrival",
+        "valueCoding": {"system": "http://terminology.hl7.org/CodeSystem/v2-0430", "code": code},
+    }
+    arrival, *_ = events(map_encounter(encounter(extension=[arriving]), settings))
+    assert arrival["arrival_mode"] == mode
+    without, *_ = events(map_encounter(encounter(extension=None), settings))
+    assert "arrival_mode" not in without  # the contract's default, walk-in

@@ -47,7 +47,7 @@ def test_a_day_of_encounters_gives_the_days_events_and_no_patient_data(
             answers.append(client.post("/fhir/Encounter", content=body, headers=headers))
     assert [answer.status_code for answer in answers] == [post.status for post in DAY.encounters]
     events = [json.loads(message.value) for message in sender.sent]
-    assert counted(events, arrival_mode=False) == counted(DAY.events, arrival_mode=False)
+    assert counted(events) == counted(DAY.events)
     visits = {str(event["attendance_id"]).removeprefix("truth-") for event in DAY.events}
     assert {event["attendance_id"] for event in events} == {_hl7_id(visit) for visit in visits}
     written = b"\n".join(

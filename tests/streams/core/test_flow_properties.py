@@ -11,7 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from events import Event
+from events.contract import AmbulanceArrival, AmbulanceHandover
 from streams.core.flow import FlowState, Outcome
+from streams.core.instants import HOUR, NEVER, to_instant
 from streams.core.snapshot import FlowSnapshot
 from tests.streams.core import reference_metrics
 from tests.streams.core.flow_events import (
@@ -214,12 +216,22 @@ def test_a_48_hour_horizon_keeps_far_fewer_attendance_records_than_ten_days_of_a
     apply_all(folding, delivered)
 
     attendances = len(flow.visits)
-    handovers = len(flow.ambulances)
     assert attendances == 400
     # 48 h of 240 h is a fifth; allow for the hour-wide expiry buckets and long stays.
     assert len(folding.stores.attendances) < attendances * 0.35
-    assert len(folding.stores.handovers) < handovers * 0.35
     assert len(folding.stores.seen) < len(delivered) * 0.35
+    # Ambulances are too few (about 130) for a share to be steady: exactly, a finished handover
+    # is kept only while its last event is within the horizon and an hour's bucket of the
+    # latest ambulance event at its site (each site's clock is its own).
+    latest: dict[str, int] = {}
+    for event in delivered:
+        if isinstance(event, AmbulanceArrival | AmbulanceHandover):
+            latest[event.site] = max(latest.get(event.site, NEVER), to_instant(event.occurred_at))
+    kept = folding.stores.handovers
+    assert 0 < len(kept) < len(flow.ambulances)
+    for (site, _), handover in kept.items():
+        finished = handover.handed_over_at is not None and handover.arrived_at is not None
+        assert not finished or handover.last_event_at >= latest[site] - 49 * HOUR, site
 
 
 def departure(event_id: str, at: str, outcome: str = "discharged") -> dict[str, Any]:
