@@ -2,10 +2,11 @@
 
 Pure: a parsed JSON document and the trust's settings in, one outcome out. Only the Encounter's
 class, status, identifier, period, location, hospitalization.dischargeDisposition, the
-mode-of-arrival extension and the trust's decision-to-admit extension are read: never subject, participant, contained resources
-or anything else about the patient, so no identifier can reach an event or a reason. The first
-identifier (the visit number, PV1-19 in the trust's HL7 feed) is read only to be hashed, with
-the same functions as the HL7 mapping, so both feeds give an attendance the same ids.
+mode-of-arrival extension and the trust's decision-to-admit extension are read: never subject,
+participant, contained resources or anything else about the patient, so no identifier can reach
+an event or a reason. The first identifier (the visit number, PV1-19 in the trust's HL7 feed) is
+read only to be hashed, with the same functions as the HL7 mapping, so both feeds give an
+attendance the same ids.
 
 | Encounter (class EMER) | becomes |
 |---|---|
