@@ -78,15 +78,14 @@ def readable(text: str, settings: AdapterSettings) -> str:
 
 def map_message(message: hl7.Message, settings: AdapterSettings) -> Outcome:
     try:
-        return _map(_Reader(message, settings), settings)
+        return _map(_Reader(message), settings)
     except _Refuse as refused:
         return Unmappable(refused.code, refused.reason)
 
 
 def trigger_of(message: hl7.Message) -> str:
     """MSH-9.2, or EVN-1 where (as in some 2.3 senders) MSH-9 has no trigger."""
-    reader = _Reader(message, None)
-    return reader.text("MSH-9.2") or reader.text("EVN-1")
+    return _Reader(message).trigger()
 
 
 def _map(message: _Reader, settings: AdapterSettings) -> Outcome:
@@ -96,7 +95,7 @@ def _map(message: _Reader, settings: AdapterSettings) -> Outcome:
     kind = message.text("MSH-9.1")
     if kind != "ADT":
         raise _Refuse("AR", f"MSH-9: message type '{kind}' is not ADT")
-    trigger = message.text("MSH-9.2") or message.text("EVN-1")
+    trigger = message.trigger()
     handler = _HANDLERS.get(trigger)
     if handler is None:
         return Ignored(f"{trigger or 'no trigger event'}: nothing uecflow counts")
@@ -107,7 +106,7 @@ def _arrival(message: _Reader, settings: AdapterSettings, trigger: str) -> Outco
     if not message.emergency(settings):
         return Ignored(f"{trigger}: patient class is not emergency")
     site, location = message.site(settings, ("PV1-3",))
-    at = message.time(ARRIVAL_TIMES)
+    at = message.time(ARRIVAL_TIMES, settings)
     event = message.event("ae.arrival", site, at, settings)
     event["department_type"] = settings.file.department_types.get(location, 1)
     mode = message.text("PV2-38")
@@ -129,7 +128,8 @@ def _decision(message: _Reader, settings: AdapterSettings, trigger: str) -> Outc
     if not message.emergency(settings):
         return Ignored(f"{trigger}: patient class is not emergency")
     site, _ = message.site(settings, ("PV1-3",))
-    return Mapped(message.event("ae.decision_to_admit", site, message.time(times), settings))
+    at = message.time(times, settings)
+    return Mapped(message.event("ae.decision_to_admit", site, at, settings))
 
 
 def _departure(message: _Reader, settings: AdapterSettings, trigger: str) -> Outcome:
@@ -145,7 +145,7 @@ def _departure(message: _Reader, settings: AdapterSettings, trigger: str) -> Out
         raise _Refuse(
             "AE", f"PV1-36: discharge disposition '{disposition}' is not in the trust's mapping"
         )
-    event = message.event("ae.departure", site, message.time(DEPARTURE_TIMES), settings)
+    event = message.event("ae.departure", site, message.time(DEPARTURE_TIMES, settings), settings)
     event["outcome"] = outcome
     return Mapped(event)
 
@@ -156,7 +156,7 @@ def _admitted(message: _Reader, settings: AdapterSettings, trigger: str) -> Outc
     if message.text("PV1-4") not in settings.file.emergency_admission_types:
         return Ignored(f"{trigger}: not an emergency admission (PV1-4)")
     site, _ = message.site(settings, ("PV1-6", "PV1-3"))
-    event = message.event("ae.departure", site, message.time(EVENT_TIMES), settings)
+    event = message.event("ae.departure", site, message.time(EVENT_TIMES, settings), settings)
     event["outcome"] = "admitted"
     return Mapped(event)
 
@@ -167,7 +167,7 @@ def _cancelled(message: _Reader, settings: AdapterSettings, trigger: str) -> Out
     if not message.emergency(settings):
         return Ignored(f"{trigger}: cancels an inpatient admission; the ED departure stands")
     site, _ = message.site(settings, ("PV1-3",))
-    event = message.event("ae.departure", site, message.time(EVENT_TIMES), settings)
+    event = message.event("ae.departure", site, message.time(EVENT_TIMES, settings), settings)
     event["outcome"] = "other"
     return Mapped(event)
 
@@ -192,9 +192,11 @@ _HANDLERS: dict[str, _Handler] = {
 class _Reader:
     """Fields by their HL7 names (`PV1-3.4`), unescaped, first repetition, '' when absent."""
 
-    def __init__(self, message: hl7.Message, settings: AdapterSettings | None) -> None:
+    def __init__(self, message: hl7.Message) -> None:
         self._message = message
-        self._settings = settings
+
+    def trigger(self) -> str:
+        return self.text("MSH-9.2") or self.text("EVN-1")
 
     def text(self, name: str) -> str:
         segment, _, rest = name.partition("-")
@@ -226,27 +228,12 @@ class _Reader:
             raise _Refuse("AE", f"{fields[0]}: the assigned location has no {what}: no site")
         raise _Refuse("AE", f"{fields[0]}: {what} '{seen}' is not in the trust's locations")
 
-    def time(self, fields: tuple[str, ...]) -> datetime:
+    def time(self, fields: tuple[str, ...], settings: AdapterSettings) -> datetime:
         for field in fields:
             text = self.text(field)
             if text:
-                return self._instant(field, text)
+                return _instant(field, text, settings)
         raise _Refuse("AE", f"no time: {', '.join(fields)} are all empty")
-
-    def _instant(self, field: str, text: str) -> datetime:
-        assert self._settings is not None
-        if not _TIME.fullmatch(text):
-            # The value is not quoted: a malformed date may still be a date of birth.
-            raise _Refuse("AE", f"{field}: not an HL7 date/time to the minute")
-        try:
-            moment = hl7.parse_datetime(text)
-        except (ValueError, TypeError, OverflowError):
-            raise _Refuse("AE", f"{field}: not an HL7 date/time to the minute") from None
-        if moment.tzinfo is None:
-            # Local time, as the EPR's clock shows it; in October's repeated hour, the first.
-            moment = moment.replace(tzinfo=self._settings.zone, fold=0)
-        instant: datetime = moment.astimezone(UTC)
-        return instant
 
     def event(
         self, event_type: str, site: str, at: datetime, settings: AdapterSettings
@@ -255,7 +242,7 @@ class _Reader:
         if not visit:
             raise _Refuse("AE", "PV1-19: the visit number is empty")
         start_text = self.text("PV1-44")
-        start = self._instant("PV1-44", start_text) if start_text else at
+        start = _instant("PV1-44", start_text, settings) if start_text else at
         try:
             attendance = attendance_id(settings, visit, start)
         except NoKeyInForce as error:
@@ -269,3 +256,18 @@ class _Reader:
             "site": site,
             "attendance_id": attendance,
         }
+
+
+def _instant(field: str, text: str, settings: AdapterSettings) -> datetime:
+    if not _TIME.fullmatch(text):
+        # The value is not quoted: a malformed date may still be a date of birth.
+        raise _Refuse("AE", f"{field}: not an HL7 date/time to the minute")
+    try:
+        moment = hl7.parse_datetime(text)
+    except (ValueError, TypeError, OverflowError):
+        raise _Refuse("AE", f"{field}: not an HL7 date/time to the minute") from None
+    if moment.tzinfo is None:
+        # Local time, as the EPR's clock shows it; in October's repeated hour, the first.
+        moment = moment.replace(tzinfo=settings.zone, fold=0)
+    instant: datetime = moment.astimezone(UTC)
+    return instant

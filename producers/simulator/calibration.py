@@ -210,10 +210,10 @@ DISCHARGES_BY_HOUR = (
 )  # fmt: skip
 # Assumed. Hours from a pathway 0 patient being found medically fit to leaving the ward.
 DISCHARGE_PREPARATION = Lognormal(0.5, 0.5)
-WEEKEND_DISCHARGE_RATE = 0.7
+WEEKEND_DISCHARGE_RATE = 0.7  # chance a patient medically fit at the weekend goes before Monday
 # Assumed. Hours from a discharge to the bed being ready for the next patient: cleaned, the
 # ward told, the bed manager's allocation made.
-BED_TURNAROUND_HOURS = 2.0  # chance a patient medically fit at the weekend goes before Monday
+BED_TURNAROUND_HOURS = 2.0
 # Assumed, all three: how a site responds to bed pressure. Without them a bed-saturated site
 # (Whipps Cross) gridlocks within days. Open a ward's escalation beds when this many admitted
 # patients wait for a bed.

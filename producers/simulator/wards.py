@@ -35,7 +35,7 @@ class StayFate:
     scenario gives the same patient the same stay."""
 
     clinical_u: float
-    ward_round_u: float
+    found_fit_u: float  # when in the day the rounds find the patient medically fit
     pathway_u: float
     pathway_wait_u: float
     discharge_hour_u: float
@@ -192,7 +192,7 @@ class GeneralWards(Generic[Patient]):
     def _judge_fit(self, patient: Inpatient) -> None:
         # Ward and board rounds find medically fit patients through the day, at the pace the
         # wards discharge them: the census then moves little from hour to hour.
-        fit_at = _discharge_slot(self.scheduler.now, patient.stay.ward_round_u, _EVERY_DAY)
+        fit_at = _discharge_slot(self.scheduler.now, patient.stay.found_fit_u, _EVERY_DAY)
         self.scheduler.at(fit_at, self._become_fit, patient)
 
     def _become_fit(self, patient: Inpatient) -> None:
